@@ -1,0 +1,23 @@
+"""gunicorn settings usable as they are in production (override with GUNICORN_* env vars)."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# Sync workers: every request is short and CPU-bound; nothing on the hot path waits on I/O.
+worker_class = "sync"
+# The provider gives up on a webhook after ~15 s; a worker stuck longer than that is recycled.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 15))
+graceful_timeout = 20
+keepalive = 5
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+max_requests_jitter = 50
+# Each worker loads the app after forking so database connections are never shared.
+preload_app = False
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# Query strings carry only menu positions, never what a caller keyed: safe to log the path.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

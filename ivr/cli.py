@@ -1,0 +1,106 @@
+"""``flask menus check|show``: the admin's tools for ``menus.yaml``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ivr.menu import Menu, MenuError, load_menu
+from ivr.menu.schema import MenuNode, MessageNode, TicketStatusNode, TransferNode, VoicemailNode
+
+menus_cli = AppGroup("menus", help="Check or show the menu file.")
+
+
+def _path(file: str | None) -> str:
+    return file or str(current_app.config["MENUS_FILE"])
+
+
+@menus_cli.command("check")
+@click.argument("file", required=False)
+def check(file: str | None) -> None:
+    """Validate FILE (default: the served menu); exit 1 listing FILE:LINE: problems."""
+    path = _path(file)
+    try:
+        menu = load_menu(path, display_name=file or path)
+    except MenuError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    nodes = menu.spec.nodes
+    kinds: dict[str, int] = {}
+    for node in nodes.values():
+        kinds[node.type] = kinds.get(node.type, 0) + 1
+    summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+    click.echo(f"{file or path}: OK, version {menu.version}: {len(nodes)} nodes ({summary}), "
+               f"{len(menu.schedules)} schedule(s).")
+
+
+@menus_cli.command("show")
+@click.argument("file", required=False)
+def show(file: str | None) -> None:
+    """Print the tree of FILE (default: the served menu) as text."""
+    path = _path(file)
+    try:
+        menu = load_menu(path, display_name=file or path)
+    except MenuError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    for line in tree_lines(menu):
+        click.echo(line)
+
+
+def tree_lines(menu: Menu) -> list[str]:
+    lines: list[str] = []
+    seen: set[str] = set()
+    settings = menu.settings
+
+    def walk(name: str, key: str, depth: int) -> None:
+        node = menu.node(name)
+        pad = "  " * depth
+        label = f"{pad}{key + ' → ' if key else ''}{name}"
+        if node is None:
+            lines.append(f"{label} (missing)")
+            return
+        lock = " [login]" if node.auth else ""
+        if name in seen:
+            lines.append(f"{label}{lock} (see above)")
+            return
+        seen.add(name)
+        if isinstance(node, MenuNode):
+            entry = node.direct_entry
+            extra = f", or {entry.digits} digits → {entry.goto}" if entry else ""
+            lines.append(f"{label}{lock}: menu{extra}")
+            for option, target in node.options.items():
+                walk(target, option, depth + 1)
+            if entry:
+                walk(entry.goto, f"{entry.digits} digits", depth + 1)
+        elif isinstance(node, TransferNode):
+            hours = f", hours {node.schedule}" if node.schedule else ""
+            lines.append(f"{label}{lock}: transfer to {node.to}{hours}")
+            fallbacks = {"unanswered": node.on_unanswered, "busy": node.on_busy,
+                         "no answer": node.on_no_answer, "failed": node.on_failed,
+                         "closed": node.when_closed}
+            for why, target in fallbacks.items():
+                if target:
+                    walk(target, f"if {why}", depth + 1)
+        elif isinstance(node, MessageNode):
+            lines.append(f"{label}{lock}: message" + ("" if node.next else ", then hang up"))
+            if node.next:
+                walk(node.next, "then", depth + 1)
+        elif isinstance(node, VoicemailNode):
+            lines.append(f"{label}{lock}: voicemail (up to {node.max_seconds}s)")
+        elif isinstance(node, TicketStatusNode):
+            lines.append(f"{label}{lock}: ticket status")
+
+    lines.append(f"menu version {menu.version}; '{settings.repeat_key}' repeats, "
+                 f"'{settings.main_menu_key}' goes back to the main menu")
+    walk(settings.main_menu, "", 0)
+    for name in menu.spec.nodes:
+        if name not in seen:
+            walk(name, "", 0)
+    return lines

@@ -1,0 +1,294 @@
+"""The menu engine: given the menu, where the call is, what the caller keyed and the time, say
+what happens next. Plain Python: no Flask, no Twilio, no database, so every rule is testable
+with the clock injected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ivr.actions import (
+    Ask,
+    Dial,
+    Hangup,
+    Outcome,
+    Record,
+    Redirect,
+    Reply,
+    Resume,
+    Speech,
+    say,
+)
+from ivr.menu.loader import Menu
+from ivr.menu.schema import (
+    MenuNode,
+    MessageNode,
+    Play,
+    Prompt,
+    Say,
+    TicketStatusNode,
+    TransferNode,
+    VoicemailNode,
+)
+from ivr.schedule import describe_hours, describe_next_opening, next_opening, status_at
+from ivr.state import CallState
+
+# Webhook endpoints the provider is sent back to (Flask endpoint names, resolved by the views).
+STEP = "ivr.step"
+ENTER = "ivr.enter"
+DIALED = "ivr.dialed"
+RECORDED = "ivr.recorded"
+LOGIN = "auth.login"
+TICKET_STATUS = "tickets.status"
+
+ANSWERED = frozenset({"completed", "answered"})
+_MAX_CHAIN = 12  # message -> message -> ... links followed in one reply
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What the engine may ask about the call beyond its URL state."""
+
+    # Asked only when a node needs a login, so plain menu steps never touch the database.
+    is_logged_in: Callable[[], bool] = lambda: False
+
+
+def start(menu: Menu, now: datetime, ctx: CallContext) -> Reply:
+    """A new call: the main menu."""
+    main = menu.settings.main_menu
+    return enter(menu, CallState(node=main, path=(main,)), now, ctx)
+
+
+def restart(menu: Menu, now: datetime, ctx: CallContext, apology: str) -> Reply:
+    """Back to the main menu with an apology (unknown node, stale or garbled URL)."""
+    main = menu.settings.main_menu
+    return enter(menu, CallState(node=main, path=(main,)), now, ctx, lead=say(apology))
+
+
+def enter(
+    menu: Menu,
+    state: CallState,
+    now: datetime,
+    ctx: CallContext,
+    lead: tuple[Speech, ...] = (),
+    _depth: int = 0,
+) -> Reply:
+    """Arrive at ``state.node``: play its prompt, dial, or hand over to a built-in step."""
+    node = menu.node(state.node)
+    if node is None or _depth > _MAX_CHAIN:
+        if state.node == menu.settings.main_menu:  # cannot happen with a checked menu
+            return Reply(speech=lead + say(menu.settings.apology), then=Hangup(),
+                         outcome=Outcome("error", "main menu missing"))
+        return restart(menu, now, ctx, menu.settings.menu_changed)
+    if node.auth and not ctx.is_logged_in():
+        return Reply(speech=lead, then=Redirect(Resume(LOGIN, state)))
+    if isinstance(node, MenuNode):
+        return Reply(speech=(), then=_ask(menu, node, state, lead + prompt_speech(node.prompt)))
+    if isinstance(node, TransferNode):
+        return transfer(menu, node, state, now, ctx, lead)
+    if isinstance(node, MessageNode):
+        speech = lead + prompt_speech(node.say)
+        if node.next is None:
+            return Reply(speech=speech, then=Hangup(), outcome=Outcome("message", state.node))
+        return enter(menu, state.at(node.next), now, ctx, speech, _depth + 1)
+    if isinstance(node, VoicemailNode):
+        return Reply(
+            speech=lead + prompt_speech(node.say),
+            then=Record(Resume(RECORDED, state), max_length=node.max_seconds),
+        )
+    assert isinstance(node, TicketStatusNode)
+    return Reply(speech=lead, then=Redirect(Resume(TICKET_STATUS, state)))
+
+
+def on_keys(
+    menu: Menu, state: CallState, digits: str | None, now: datetime, ctx: CallContext
+) -> Reply:
+    """The caller keyed ``digits`` (or nothing: silence) at the menu ``state.node``."""
+    node = menu.node(state.node)
+    if node is None:
+        return restart(menu, now, ctx, menu.settings.menu_changed)
+    if not isinstance(node, MenuNode):
+        # A replayed or out-of-order URL: carry on from where it points.
+        return enter(menu, state, now, ctx)
+    settings = menu.settings
+    keys = (digits or "").strip()
+    if not keys:
+        return _retry(menu, node, state.bump_silence(), now, ctx, silence=True)
+    if keys == settings.repeat_key:
+        return Reply(then=_ask(menu, node, state, prompt_speech(node.prompt)))
+    if keys == settings.main_menu_key and state.node != settings.main_menu:
+        return enter(menu, state.at(settings.main_menu), now, ctx)
+    if keys in node.options:
+        return enter(menu, state.at(node.options[keys]), now, ctx)
+    entry = node.direct_entry
+    if entry and len(keys) == entry.digits and keys.isdigit():
+        return enter(menu, state.at(entry.goto).with_entry(keys), now, ctx)
+    return _retry(menu, node, state.bump_invalid(), now, ctx, silence=False)
+
+
+def on_dial_result(
+    menu: Menu, state: CallState, dial_status: str | None, now: datetime, ctx: CallContext
+) -> Reply:
+    """The provider reports how the transfer went; unanswered transfers fall back, never silence."""
+    node = menu.node(state.node)
+    status = (dial_status or "").strip().lower()
+    if status in ANSWERED:
+        return Reply(then=Hangup())
+    if not isinstance(node, TransferNode):
+        return restart(menu, now, ctx, menu.settings.menu_changed)
+    fallback = {
+        "busy": node.on_busy,
+        "no-answer": node.on_no_answer,
+        "failed": node.on_failed,
+    }.get(status) or node.on_unanswered
+    reply = enter(menu, state.at(fallback), now, ctx)
+    if reply.outcome is None:
+        reply = replace(reply, outcome=Outcome("unanswered", f"{state.node}:{status or 'unknown'}"))
+    return reply
+
+
+def on_recording(menu: Menu, state: CallState, recording_url: str | None) -> Reply:
+    node = menu.node(state.node)
+    thanks = node.thanks if isinstance(node, VoicemailNode) else "Obrigado. Até logo."
+    detail = f"{state.node}:{recording_url}" if recording_url else state.node
+    return Reply(speech=say(thanks), then=Hangup(), outcome=Outcome("voicemail", detail[:255]))
+
+
+def transfer(
+    menu: Menu,
+    node: TransferNode,
+    state: CallState,
+    now: datetime,
+    ctx: CallContext,
+    lead: tuple[Speech, ...] = (),
+) -> Reply:
+    """Dial the node's target, judged against its schedule at this moment."""
+    target = node.to
+    if node.schedule:
+        spec = menu.schedules[node.schedule]
+        status = status_at(spec, now)
+        if not status.open:
+            return closed(menu, node, state, now, ctx, lead)
+        if status.plantao:
+            target = node.on_duty or status.on_duty or node.to
+    intro = prompt_speech(node.say) if node.say else ()
+    return Reply(
+        speech=lead + intro,
+        then=Dial(Resume(DIALED, state), target=target, timeout=node.ring_timeout,
+                  caller_id=node.caller_id),
+        outcome=Outcome("transferred", f"{state.node}:{target}"),
+    )
+
+
+def is_open(menu: Menu, node: TransferNode, now: datetime) -> bool:
+    return node.schedule is None or status_at(menu.schedules[node.schedule], now).open
+
+
+def closed_speech(menu: Menu, schedule_name: str, now: datetime) -> tuple[Speech, ...]:
+    """Hours, when the line reopens and where else to go."""
+    spec = menu.schedules[schedule_name]
+    opening = next_opening(spec, now)
+    parts = [
+        "No momento estamos fora do horário de atendimento.",
+        f"Nosso atendimento funciona {describe_hours(spec)}.",
+    ]
+    if opening is not None:
+        parts.append(f"Reabrimos {describe_next_opening(opening, now)}.")
+    parts.append(f"Você também pode abrir e acompanhar chamados pelo portal {menu.settings.portal}.")
+    return say(*parts)
+
+
+def closed(
+    menu: Menu,
+    node: TransferNode,
+    state: CallState,
+    now: datetime,
+    ctx: CallContext,
+    lead: tuple[Speech, ...] = (),
+) -> Reply:
+    assert node.schedule is not None
+    speech = lead + closed_speech(menu, node.schedule, now)
+    outcome = Outcome("closed", state.node)
+    if node.when_closed:
+        reply = enter(menu, state.at(node.when_closed), now, ctx, speech)
+        return replace(reply, outcome=outcome)
+    return Reply(speech=speech + say("Até logo."), then=Hangup(), outcome=outcome)
+
+
+def give_up(
+    menu: Menu, state: CallState, now: datetime, ctx: CallContext, lead: tuple[Speech, ...]
+) -> Reply:
+    """Past the retry limits: a person while the line is open, else a goodbye. Never a loop."""
+    retries = menu.settings.retries
+    outcome = Outcome("retries_exhausted", state.node)
+    person = menu.node(retries.give_up_node) if retries.give_up_node else None
+    if isinstance(person, TransferNode) and is_open(menu, person, now):
+        assert retries.give_up_node is not None
+        reply = transfer(menu, person, state.at(retries.give_up_node), now, ctx, lead)
+        return replace(reply, outcome=outcome)
+    return Reply(speech=lead + say(retries.goodbye), then=Hangup(), outcome=outcome)
+
+
+def prompt_speech(prompt: Prompt) -> tuple[Speech, ...]:
+    parts = prompt if isinstance(prompt, list) else [prompt]
+    result = []
+    for part in parts:
+        if isinstance(part, Play):
+            result.append(Speech(audio_url=part.play))
+        elif isinstance(part, Say):
+            result.append(Speech(text=part.say))
+        else:
+            result.append(Speech(text=part))
+    return tuple(result)
+
+
+def _retry(
+    menu: Menu, node: MenuNode, state: CallState, now: datetime, ctx: CallContext, *, silence: bool
+) -> Reply:
+    retries = menu.settings.retries
+    message = retries.silence if silence else retries.invalid
+    limit = (node.max_silence or retries.max_silence) if silence else \
+        (node.max_invalid or retries.max_invalid)
+    count = state.silence if silence else state.invalid
+    if count >= limit:
+        return give_up(menu, state, now, ctx, say(message))
+    short = prompt_speech(node.short_prompt) if node.short_prompt else prompt_speech(node.prompt)
+    return Reply(then=_ask(menu, node, state, say(message) + short))
+
+
+def _ask(menu: Menu, node: MenuNode, state: CallState, speech: tuple[Speech, ...]) -> Ask:
+    timeout = node.timeout or menu.settings.retries.timeout
+    entry = node.direct_entry
+    if entry is None:
+        # One key decides; '#' and '*' come through as keys rather than ending the input.
+        return Ask(Resume(STEP, state), speech, timeout=timeout, num_digits=1, finish_on_key="")
+    # Direct entry: the short inter-digit timeout lets a single key through after a brief
+    # pause while a full number can be keyed over the prompt; '#' ends a number at once.
+    # The pause after the prompt keeps the caller's time to start keying as long as elsewhere.
+    return Ask(
+        Resume(STEP, state),
+        speech,
+        timeout=entry.inter_digit_timeout,
+        num_digits=entry.digits,
+        finish_on_key="#",
+        listen_after=max(timeout - entry.inter_digit_timeout, 0),
+    )
+
+
+def on_failure(menu: Menu, now: datetime) -> Reply:
+    """Something broke (the database is down...): apologise and, in hours, put a person on."""
+    settings = menu.settings
+    outcome = Outcome("error", "")
+    person_name = settings.retries.give_up_node
+    person = menu.node(person_name) if person_name else None
+    if isinstance(person, TransferNode) and person_name and is_open(menu, person, now):
+        state = CallState(node=person_name, path=(person_name,))
+        reply = transfer(menu, person, state, now, CallContext(), say(settings.apology))
+        return replace(reply, outcome=outcome)
+    return Reply(
+        speech=say(settings.apology, "Por favor, ligue novamente em alguns minutos. Até logo."),
+        then=Hangup(),
+        outcome=outcome,
+    )

@@ -1,0 +1,187 @@
+"""Checks across the whole file: references, keys, reachability and endless paths.
+
+Each problem is returned with the YAML path it belongs to; the loader turns paths into lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import holidays as holidays_lib
+
+from ivr.menu.schema import MenuFile, MenuNode, MessageNode, TransferNode
+from ivr.menu.yamlsource import Path
+
+PathProblem = tuple[Path, str]
+
+OPTION_KEYS = set("0123456789")
+
+
+def check_menu(menu: MenuFile, broken: set[str] | None = None) -> list[PathProblem]:
+    """``broken``: nodes that exist but failed validation (already reported on their own)."""
+    broken = broken or set()
+    problems: list[PathProblem] = []
+    problems += _check_references(menu, broken)
+    problems += _check_keys(menu)
+    if not problems and not broken:
+        # Graph checks only make sense once every reference resolves.
+        problems += _check_reachable(menu)
+        problems += _check_endless(menu)
+    return problems
+
+
+def _refs(menu: MenuFile) -> Iterator[tuple[Path, str]]:
+    """Every place the file names a node, with the path of that mention."""
+    settings = menu.settings
+    yield ("settings", "main_menu"), settings.main_menu
+    if settings.retries.give_up_node:
+        yield ("settings", "retries", "give_up_node"), settings.retries.give_up_node
+    for area, node in settings.teams.items():
+        yield ("settings", "teams", area), node
+    for name, node in menu.nodes.items():
+        if isinstance(node, MenuNode):
+            for key, target in node.options.items():
+                yield ("nodes", name, "options", key), target
+            if node.direct_entry:
+                yield ("nodes", name, "direct_entry", "goto"), node.direct_entry.goto
+        elif isinstance(node, TransferNode):
+            for field in ("on_unanswered", "on_busy", "on_no_answer", "on_failed", "when_closed"):
+                target = getattr(node, field)
+                if target:
+                    yield ("nodes", name, field), target
+        elif isinstance(node, MessageNode) and node.next:
+            yield ("nodes", name, "next"), node.next
+
+
+def _check_references(menu: MenuFile, broken: set[str]) -> list[PathProblem]:
+    problems: list[PathProblem] = []
+    for path, target in _refs(menu):
+        if target not in menu.nodes and target not in broken:
+            problems.append((path, f"'{target}' is not a node of this file"))
+    main = menu.nodes.get(menu.settings.main_menu)
+    if main is not None and not isinstance(main, MenuNode):
+        problems.append((("settings", "main_menu"), f"'{menu.settings.main_menu}' is not a menu"))
+    for area, name in menu.settings.teams.items():
+        if name in menu.nodes and not isinstance(menu.nodes[name], TransferNode):
+            problems.append((("settings", "teams", area), f"'{name}' is not a transfer node"))
+    give_up = menu.settings.retries.give_up_node
+    if give_up in menu.nodes and not isinstance(menu.nodes[give_up], TransferNode):
+        problems.append(
+            (("settings", "retries", "give_up_node"), f"'{give_up}' must be a transfer to a person")
+        )
+    for name, node in menu.nodes.items():
+        if isinstance(node, TransferNode) and node.schedule and node.schedule not in menu.schedules:
+            problems.append((("nodes", name, "schedule"), f"unknown schedule '{node.schedule}'"))
+    known_states = set(holidays_lib.country_holidays("BR").subdivisions)
+    for name, schedule in menu.schedules.items():
+        if not hasattr(schedule, "holidays"):
+            continue  # malformed, reported by the schema
+        state = schedule.holidays.state
+        if state and state not in known_states:
+            problems.append(
+                (("schedules", name, "holidays", "state"), f"'{state}' is not a Brazilian state")
+            )
+    return problems
+
+
+def _check_keys(menu: MenuFile) -> list[PathProblem]:
+    problems: list[PathProblem] = []
+    settings = menu.settings
+    for name, node in menu.nodes.items():
+        if not isinstance(node, MenuNode):
+            continue
+        base: Path = ("nodes", name)
+        if not node.options and not node.direct_entry:
+            problems.append((base, "a menu needs at least one option or a direct entry"))
+        for key in node.options:
+            path = (*base, "options", key)
+            if key == settings.repeat_key:
+                problems.append((path, f"key '{key}' clashes with the repeat key"))
+            elif key not in OPTION_KEYS:
+                problems.append((path, f"key '{key}' is not a single digit 0-9"))
+            elif name != settings.main_menu and key == settings.main_menu_key:
+                problems.append(
+                    (path, f"key '{key}' clashes with the key back to the main menu")
+                )
+        entry = node.direct_entry
+        if entry and entry.digits < 2 and node.options:
+            problems.append(
+                ((*base, "direct_entry", "digits"),
+                 "a 1-digit direct entry cannot be told apart from the single-key options")
+            )
+    return problems
+
+
+def _edges(menu: MenuFile, name: str) -> list[str]:
+    node = menu.nodes[name]
+    targets: list[str] = []
+    if isinstance(node, MenuNode):
+        targets += node.options.values()
+        if node.direct_entry:
+            targets.append(node.direct_entry.goto)
+        if name != menu.settings.main_menu:
+            targets.append(menu.settings.main_menu)
+    elif isinstance(node, TransferNode):
+        targets += [t for t in (node.on_unanswered, node.on_busy, node.on_no_answer,
+                                node.on_failed, node.when_closed) if t]
+    elif isinstance(node, MessageNode) and node.next:
+        targets.append(node.next)
+    return targets
+
+
+def _check_reachable(menu: MenuFile) -> list[PathProblem]:
+    roots = [menu.settings.main_menu, *menu.settings.teams.values()]
+    if menu.settings.retries.give_up_node:
+        roots.append(menu.settings.retries.give_up_node)
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        stack.extend(_edges(menu, name))
+    return [(("nodes", name), f"node '{name}' cannot be reached from the main menu")
+            for name in menu.nodes if name not in seen]
+
+
+def _automatic_edges(menu: MenuFile, name: str) -> list[str]:
+    """Moves that happen without the caller pressing anything."""
+    node = menu.nodes[name]
+    if isinstance(node, MessageNode):
+        return [node.next] if node.next else []
+    if isinstance(node, TransferNode):
+        return [t for t in (node.on_unanswered, node.on_busy, node.on_no_answer,
+                            node.on_failed, node.when_closed) if t]
+    return []
+
+
+def _check_endless(menu: MenuFile) -> list[PathProblem]:
+    """A cycle of messages and transfer fallbacks would keep a caller forever."""
+    problems: list[PathProblem] = []
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    reported: set[frozenset[str]] = set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = 1
+        trail.append(name)
+        for target in _automatic_edges(menu, name):
+            if state.get(target) == 1:
+                cycle = trail[trail.index(target):]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    loop = " -> ".join([*cycle, target])
+                    problems.append(
+                        (("nodes", target),
+                         f"a path that never ends: {loop} (no menu or hang-up on the way)")
+                    )
+            elif target not in state:
+                visit(target, trail)
+        trail.pop()
+        state[name] = 2
+
+    for name in menu.nodes:
+        if name not in state:
+            visit(name, [])
+    return problems

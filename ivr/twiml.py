@@ -1,0 +1,102 @@
+"""The one place replies become TwiML, always through ``VoiceResponse`` (escaping included).
+
+Replies are frozen values and the same menu step yields the same reply, so rendered documents are
+cached: most webhook hits skip XML building entirely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.actions import Ask, Dial, Hangup, Record, Redirect, Reply, Resume, Speech
+
+UrlFor = Callable[[Resume], str]
+
+
+@dataclass(frozen=True)
+class Voice:
+    name: str
+    language: str
+
+
+def render(reply: Reply, voice: Voice, url_for: UrlFor) -> str:
+    return _render_cached(reply, voice, url_for)
+
+
+@lru_cache(maxsize=4096)
+def _render_cached(reply: Reply, voice: Voice, url_for: UrlFor) -> str:
+    response = VoiceResponse()
+    then = reply.then
+    if isinstance(then, Ask):
+        # Speech before an Ask belongs inside the Gather so the caller can key over it.
+        _gather(response, then, reply.speech + then.speech, voice, url_for)
+        return response.to_xml()
+    _speak(response, reply.speech, voice)
+    if isinstance(then, Dial):
+        dial = response.dial(action=url_for(then.resume), method="POST", timeout=then.timeout,
+                             caller_id=then.caller_id)
+        target = then.target
+        if target.startswith("sip:"):
+            dial.sip(target)
+        elif target.startswith("queue:"):
+            dial.queue(target.removeprefix("queue:"))
+        elif target.startswith("client:"):
+            dial.client(target.removeprefix("client:"))
+        else:
+            dial.number(target)
+    elif isinstance(then, Record):
+        response.record(action=url_for(then.resume), method="POST", max_length=then.max_length,
+                        timeout=then.timeout, finish_on_key=then.finish_on_key, play_beep=True)
+        # An empty recording does not call the action: end politely instead of in silence.
+        _speak(response, (Speech(text="Não recebemos nenhuma mensagem. Até logo."),), voice)
+        response.hangup()
+    elif isinstance(then, Redirect):
+        response.redirect(url_for(then.resume), method="POST")
+    else:
+        assert isinstance(then, Hangup)
+        response.hangup()
+    return response.to_xml()
+
+
+def _gather(
+    response: VoiceResponse, ask: Ask, speech: tuple[Speech, ...], voice: Voice, url_for: UrlFor
+) -> None:
+    action = url_for(ask.resume)
+    gather = response.gather(
+        action=action,
+        method="POST",
+        input="dtmf",
+        timeout=ask.timeout,
+        num_digits=ask.num_digits,
+        finish_on_key=ask.finish_on_key,
+    )
+    _speak(gather, speech, voice)
+    if ask.listen_after:
+        gather.pause(length=ask.listen_after)
+    # Silence: no keys within the timeout falls through to here and comes back without Digits.
+    response.redirect(action, method="POST")
+
+
+def _speak(parent: VoiceResponse | Gather, speech: tuple[Speech, ...], voice: Voice) -> None:
+    for item in speech:
+        if item.pause:
+            parent.pause(length=item.pause)
+        if item.audio_url:
+            parent.play(item.audio_url)
+        if item.text:
+            # Digits spaced out are read one by one by every provider's TTS, SSML or not.
+            text = " ".join(item.text) if item.as_digits else item.text
+            parent.say(text, voice=voice.name, language=voice.language)
+
+
+def render_plain(text: str, voice: Voice, hangup: bool = True) -> str:
+    """A last-resort document that needs nothing but the text (errors, bad requests)."""
+    response = VoiceResponse()
+    response.say(text, voice=voice.name, language=voice.language)
+    if hangup:
+        response.hangup()
+    return response.to_xml()

@@ -1,0 +1,134 @@
+"""The provider's webhooks for the menu tree. Views only translate: form and URL state in,
+engine reply out as TwiML.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from database.flask_ext import get_db, request_session
+from ivr import engine
+from ivr.calls.recorder import CallStarted, complete_call
+from ivr.state import CallState
+from ivr.webhook import (
+    Form,
+    now,
+    provider_webhook,
+    recorder,
+    registry,
+    twiml,
+)
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ivr", __name__)
+
+
+def call_context() -> engine.CallContext:
+    call_sid = g.get("call_sid", "")
+
+    def is_logged_in() -> bool:
+        from auth.service import current_login  # auth depends on ivr, not the other way round
+
+        return bool(call_sid) and current_login(request_session(), call_sid) is not None
+
+    return engine.CallContext(is_logged_in=is_logged_in)
+
+
+def _state() -> CallState | None:
+    return CallState.decode(request.args.get("s"))
+
+
+@bp.post("/voice")
+@provider_webhook
+def incoming(form: Form) -> Response:
+    menu = registry().current()
+    if g.call_sid:
+        recorder().record(CallStarted(g.call_sid, form.get("From"), form.get("To"), now()))
+    reply = engine.start(menu, now(), call_context())
+    main = menu.settings.main_menu
+    return twiml(reply, menu, CallState(node=main, path=(main,)))
+
+
+@bp.post("/voice/step")
+@provider_webhook
+def step(form: Form) -> Response:
+    menu = registry().current()
+    state = _state()
+    if state is None:
+        reply = engine.restart(menu, now(), call_context(), menu.settings.menu_changed)
+        return twiml(reply, menu)
+    reply = engine.on_keys(menu, state, form.get("Digits"), now(), call_context())
+    return twiml(reply, menu, state)
+
+
+@bp.post("/voice/enter")
+@provider_webhook
+def enter(form: Form) -> Response:
+    menu = registry().current()
+    state = _state()
+    if state is None:
+        return twiml(engine.restart(menu, now(), call_context(), menu.settings.menu_changed), menu)
+    return twiml(engine.enter(menu, state, now(), call_context()), menu, state)
+
+
+@bp.post("/voice/dialed")
+@provider_webhook
+def dialed(form: Form) -> Response:
+    menu = registry().current()
+    state = _state()
+    if state is None:
+        return twiml(engine.restart(menu, now(), call_context(), menu.settings.menu_changed), menu)
+    reply = engine.on_dial_result(menu, state, form.get("DialCallStatus"), now(), call_context())
+    return twiml(reply, menu, state)
+
+
+@bp.post("/voice/recorded")
+@provider_webhook
+def recorded(form: Form) -> Response:
+    menu = registry().current()
+    state = _state() or CallState(node=menu.settings.main_menu)
+    return twiml(engine.on_recording(menu, state, form.get("RecordingUrl")), menu, state)
+
+
+@bp.post("/voice/status")
+@provider_webhook
+def status(form: Form) -> Response:
+    """The provider's status callback: completes the call record and ends the call's login."""
+    call_sid = g.call_sid
+    if not call_sid:
+        return Response("", status=204)
+    duration_raw = form.get("CallDuration", "")
+    duration = int(duration_raw) if duration_raw.isdigit() else None
+    recorder().flush()  # this worker's pending steps first, so the record reads in order
+    session = request_session()
+    complete_call(
+        session,
+        call_sid,
+        status=(form.get("CallStatus") or "unknown")[:32],
+        ended_at=now(),
+        duration=duration,
+        from_number=form.get("From"),
+        to_number=form.get("To"),
+    )
+    from auth.service import end_call
+
+    end_call(session, call_sid)
+    session.commit()
+    return Response("", status=204)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    menu_status = registry().status()
+    database_ok = get_db().ping()
+    body = {
+        "status": "ok" if database_ok else "degraded",
+        "database": "ok" if database_ok else "unreachable",
+        "menu": menu_status,
+        "time": datetime.now().astimezone().isoformat(),
+    }
+    return jsonify(body), 200 if database_ok else 503

@@ -1,0 +1,140 @@
+"""The boundary with the provider: form parsing, signature checks, and turning replies into
+responses. Every ``/voice`` view goes through ``provider_webhook``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+from functools import wraps
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import Flask, Response, current_app, g, request, url_for
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+from werkzeug.datastructures import MultiDict
+
+from ivr.actions import Reply, Resume
+from ivr.calls.recorder import CallRecorder, CallStepped
+from ivr.menu import Menu
+from ivr.registry import MenuRegistry
+from ivr.state import CallState
+from ivr.twiml import Voice, render, render_plain
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024  # the provider's webhooks are a few hundred bytes
+TWIML = "text/xml; charset=utf-8"
+
+Form = MultiDict[str, str]
+
+
+def parse_form() -> Form:
+    """The POST body as a MultiDict, parsed with the standard library.
+
+    Faster than Werkzeug's form parser, which matters on every webhook; malformed input simply
+    yields fewer fields (the request is then judged by its signature).
+    """
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return MultiDict()
+    body = request.get_data(cache=False)
+    if not body:
+        return MultiDict()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("latin-1")
+    return MultiDict(parse_qsl(text, keep_blank_values=True, max_num_fields=200))
+
+
+def signed_url() -> str:
+    """The URL the provider requested, as it signed it.
+
+    Behind a proxy or TLS terminator the Host and scheme seen here differ from the public ones:
+    ``PUBLIC_BASE_URL`` (or ProxyFix through ``PROXY_HOPS``) restores them.
+    """
+    base = current_app.config["PUBLIC_BASE_URL"] or f"{request.scheme}://{request.host}"
+    query = request.query_string.decode("latin-1")
+    path = request.script_root + request.path
+    return f"{base}{path}?{query}" if query else f"{base}{path}"
+
+
+def _signature_ok(form: Form) -> bool:
+    if not current_app.config["VALIDATE_SIGNATURES"]:
+        return True
+    validator: RequestValidator | None = current_app.extensions.get("twilio_validator")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if validator is None or not signature:
+        return False
+    algorithm = get_signature_algorithm(
+        request.headers.get("X-Twilio-Webhooks-Signature-Settings")
+    )
+    try:
+        return validator.validate(signed_url(), form, signature, algorithm)
+    except Exception:  # noqa: BLE001 - a malformed header is simply not a valid signature
+        return False
+
+
+def provider_webhook(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Parse the form, refuse anything not signed by the provider (403, nothing changed)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        form = parse_form()
+        if not _signature_ok(form):
+            log.warning("refused %s %s: missing or bad signature", request.method, request.path)
+            return Response("Forbidden\n", status=403, mimetype="text/plain")
+        g.form = form
+        g.call_sid = form.get("CallSid", "")[:64]
+        return view(form, *args, **kwargs)
+
+    return wrapper
+
+
+def registry() -> MenuRegistry:
+    return current_app.extensions["menu_registry"]
+
+
+def recorder() -> CallRecorder:
+    return current_app.extensions["call_recorder"]
+
+
+def now() -> datetime:
+    clock: Callable[[], datetime] = current_app.config["CLOCK"]
+    return clock()
+
+
+def voice_of(menu: Menu) -> Voice:
+    return Voice(name=menu.settings.voice, language=menu.settings.language)
+
+
+def resume_url(resume: Resume) -> str:
+    return url_for(resume.endpoint, s=resume.state.encode(), **dict(resume.params))
+
+
+def twiml(reply: Reply, menu: Menu, state: CallState | None = None) -> Response:
+    """Render the reply and note the step for the call record (off the hot path)."""
+    call_sid = g.get("call_sid", "")
+    if call_sid and state is not None:
+        recorder().record(CallStepped(call_sid, state.path, state.node, reply.outcome, now()))
+    return Response(render(reply, voice_of(menu), resume_url), mimetype=TWIML)
+
+
+def apology_response(text: str, menu: Menu | None) -> Response:
+    voice = voice_of(menu) if menu is not None else Voice("Polly.Camila", "pt-BR")
+    return Response(render_plain(text, voice), mimetype=TWIML)
+
+
+def install(app: Flask) -> None:
+    token = app.config.get("TWILIO_AUTH_TOKEN")
+    if token:
+        app.extensions["twilio_validator"] = RequestValidator(token)
+    if not app.config["VALIDATE_SIGNATURES"]:
+        log.warning("TWILIO SIGNATURE VALIDATION IS OFF: any client can drive calls")
+    elif not token:
+        log.warning("TWILIO_AUTH_TOKEN is not set: every /voice request will be refused (403)")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
