@@ -142,3 +142,18 @@ def call_form(call_sid: str = "CA" + "0" * 32, **extra: str) -> dict[str, str]:
     }
     form.update(extra)
     return form
+
+
+DEMO_DATA = ROOT / "demo" / "demo-data.json"
+MARIA_CPF, MARIA_PASSWORD = "52998224725", "482913"
+JOAO_CPF, JOAO_PASSWORD = "12345678909", "135790"
+
+
+@pytest.fixture
+def demo_data(app: Flask) -> None:
+    """Companies, contacts, specialists and tickets of the shipped demo file."""
+    import json
+
+    from importer.run import import_data
+
+    import_data(app.extensions["database"], json.loads(DEMO_DATA.read_text()), rounds=4)

@@ -1,0 +1,34 @@
+# make run   - the server on the embedded default: SQLite, the shipped menus.yaml, demo data
+# make test  - the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app
+# A development token so the demo works out of the box; production sets the real one.
+export TWILIO_AUTH_TOKEN ?= demo-auth-token
+export BCRYPT_ROUNDS ?= 12
+
+.PHONY: run test lint bench call
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/flask db upgrade
+	$(BIN)/flask data import demo/demo-data.json
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+bench: $(BIN)/.installed
+	$(BIN)/python scripts/bench.py
+
+call: $(BIN)/.installed
+	$(BIN)/flask call

@@ -1,0 +1,131 @@
+"""The phone login webhooks: CPF then ``#``, password then ``#``, then on to where the caller
+was heading. Rules live in ``auth.service``; this module only translates to and from TwiML.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, request
+
+from auth import pending, prompts
+from auth.documents import is_valid_cpf, normalize_document
+from auth.service import current_login, verify_login
+from database.flask_ext import request_session
+from ivr import engine
+from ivr.actions import Ask, Hangup, Outcome, Reply, Resume, Speech, say
+from ivr.menu import Menu
+from ivr.state import CallState
+from ivr.webhook import Form, now, provider_webhook, registry, twiml
+
+bp = Blueprint("auth", __name__, url_prefix="/voice/auth")
+
+CPF_TIMEOUT = 8  # seconds: eleven digits read off a document take a while
+PASSWORD_TIMEOUT = 6
+MAX_SILENCES = 2  # asked again once, then let go
+
+
+def _state(menu: Menu) -> CallState:
+    return CallState.decode(request.args.get("s")) or CallState(node=menu.settings.main_menu)
+
+
+def _silences() -> int:
+    raw = request.args.get("q", "0")
+    return int(raw) if raw.isdigit() and len(raw) == 1 else 0
+
+
+def _ask(endpoint: str, state: CallState, speech: tuple[Speech, ...], timeout: int,
+         silences: int = 0) -> Ask:
+    # No numDigits: '#' ends the entry at once, so a quick caller never waits for a timeout.
+    return Ask(Resume(endpoint, state, (("q", str(silences)),)), speech, timeout=timeout,
+               num_digits=None, finish_on_key="#")
+
+
+def ask_cpf(state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0,
+            again: bool = False) -> Reply:
+    text = prompts.ASK_CPF_AGAIN if again else prompts.ASK_CPF
+    return Reply(then=_ask("auth.cpf", state, lead + say(text), CPF_TIMEOUT, silences))
+
+
+def _let_go(state: CallState) -> Reply:
+    return Reply(speech=say(prompts.LET_GO), then=Hangup(),
+                 outcome=Outcome("gave_up", f"login:{state.node}"))
+
+
+def _too_many(menu: Menu, state: CallState) -> Reply:
+    text = prompts.TOO_MANY.format(portal=menu.settings.portal)
+    return Reply(speech=say(prompts.FAILED, text), then=Hangup(),
+                 outcome=Outcome("login_failed", state.node))
+
+
+@bp.post("/login")
+@provider_webhook
+def login(form: Form) -> Response:
+    menu = registry().current()
+    state = _state(menu)
+    if g.call_sid and current_login(request_session(), g.call_sid) is not None:
+        # Replayed URL after a good login: carry on.
+        return twiml(engine.enter(menu, state, now(), engine.CallContext(lambda: True)), menu,
+                     state)
+    return twiml(ask_cpf(state), menu, state)
+
+
+@bp.post("/cpf")
+@provider_webhook
+def cpf(form: Form) -> Response:
+    menu = registry().current()
+    state = _state(menu)
+    digits = normalize_document(form.get("Digits", ""))[:32]
+    if not digits:
+        silences = _silences() + 1
+        if silences >= MAX_SILENCES:
+            return twiml(_let_go(state), menu, state)
+        return twiml(ask_cpf(state, say(prompts.SILENCE), silences, again=True), menu, state)
+    session = request_session()
+    if not is_valid_cpf(digits):
+        # Refused before any look-up; still counts toward the call's three failures.
+        result = verify_login(session, cpf=digits, password="", call_sid=g.call_sid or "-",
+                              caller=form.get("From"), now=now(),
+                              rounds=current_app.config["BCRYPT_ROUNDS"])
+        session.commit()
+        if result.status == "too_many_in_call":
+            return twiml(_too_many(menu, state), menu, state)
+        lead = (Speech(pause=result.delay_seconds), *say(prompts.INVALID_CPF))
+        return twiml(ask_cpf(state, lead, again=True), menu, state)
+    pending.remember_cpf(session, g.call_sid or "-", digits, now())
+    session.commit()
+    reply = Reply(then=_ask("auth.password", state, say(prompts.ASK_PASSWORD), PASSWORD_TIMEOUT))
+    return twiml(reply, menu, state)
+
+
+@bp.post("/password")
+@provider_webhook
+def password(form: Form) -> Response:
+    menu = registry().current()
+    state = _state(menu)
+    keyed = form.get("Digits", "")
+    session = request_session()
+    if not keyed:
+        silences = _silences() + 1
+        if silences >= MAX_SILENCES:
+            pending.forget(session, g.call_sid or "-")
+            session.commit()
+            return twiml(_let_go(state), menu, state)
+        reply = Reply(then=_ask("auth.password", state, say(prompts.SILENCE, prompts.ASK_PASSWORD),
+                                PASSWORD_TIMEOUT, silences))
+        return twiml(reply, menu, state)
+    cpf_keyed = pending.take_cpf(session, g.call_sid or "-")
+    if cpf_keyed is None:
+        # Out of order (a replayed URL, another call's state): start the login over.
+        return twiml(ask_cpf(state), menu, state)
+    result = verify_login(session, cpf=cpf_keyed, password=keyed[:64], call_sid=g.call_sid or "-",
+                          caller=form.get("From"), now=now(),
+                          rounds=current_app.config["BCRYPT_ROUNDS"])
+    session.commit()
+    if result.ok:
+        welcome = say(prompts.WELCOME.format(name=result.first_name) if result.first_name
+                      else "Obrigado.")
+        reply = engine.enter(menu, state, now(), engine.CallContext(lambda: True), welcome)
+        return twiml(reply, menu, state)
+    if result.speakable == "too_many_in_call":
+        return twiml(_too_many(menu, state), menu, state)
+    lead = (Speech(pause=result.delay_seconds), *say(prompts.FAILED))
+    return twiml(ask_cpf(state, lead, again=True), menu, state)
