@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -15,7 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
 from database import Database
-from database.flask_ext import get_db, init_app as init_database
+from database.flask_ext import get_db
+from database.flask_ext import init_app as init_database
 from ivr.calls.recorder import CallRecorder
 from ivr.registry import MenuRegistry
 
@@ -54,7 +55,7 @@ def register_config(app: Flask, settings: Settings, overrides: dict[str, object]
 def _clock_from_env() -> Callable[[], datetime]:
     frozen = os.environ.get("IVR_FROZEN_TIME")
     if not frozen:
-        return lambda: datetime.now(timezone.utc)
+        return lambda: datetime.now(UTC)
     moment = datetime.fromisoformat(frozen)
     if moment.tzinfo is None:
         raise ValueError("IVR_FROZEN_TIME needs a UTC offset, e.g. 2026-12-01T10:00:00-03:00")
@@ -109,8 +110,8 @@ def register_error_handlers(app: Flask) -> None:
                 return error
             log.exception("error on %s", request.path)
             return Response("internal error\n", status=500, mimetype="text/plain")
-        if isinstance(error, HTTPException) and error.code in (403, 405) and request.method != "POST":
-            return error
+        if isinstance(error, HTTPException) and request.method != "POST":
+            return error  # not a provider webhook: a plain HTTP error is the right answer
         return voice_failure_response(error)
 
 

@@ -2,12 +2,15 @@
 
 ASK_CPF = "Para sua segurança, digite o seu CPF, somente os números, e tecle jogo da velha."
 ASK_CPF_AGAIN = "Digite o seu CPF e tecle jogo da velha."
-ASK_PASSWORD = "Agora digite a sua senha do atendimento telefônico e tecle jogo da velha."
+ASK_PASSWORD = "Agora digite a sua senha do atendimento telefônico e tecle jogo da velha."  # noqa: S105 - a prompt
 INVALID_CPF = "Este CPF não é válido."
 FAILED = "CPF ou senha não conferem."
 SILENCE = "Não recebemos nenhum número."
 WELCOME = "Obrigado, {name}."
-LET_GO = "Como não recebemos os dados, vamos encerrar a ligação. Ligue novamente quando quiser. Até logo."
+LET_GO = (
+    "Como não recebemos os dados, vamos encerrar a ligação. "
+    "Ligue novamente quando quiser. Até logo."
+)
 TOO_MANY = (
     "Não foi possível confirmar os seus dados. "
     "Para criar uma nova senha, acesse o portal {portal} e use a opção Esqueci minha senha. "

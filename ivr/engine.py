@@ -165,14 +165,9 @@ def transfer(
     lead: tuple[Speech, ...] = (),
 ) -> Reply:
     """Dial the node's target, judged against its schedule at this moment."""
-    target = node.to
-    if node.schedule:
-        spec = menu.schedules[node.schedule]
-        status = status_at(spec, now)
-        if not status.open:
-            return closed(menu, node, state, now, ctx, lead)
-        if status.plantao:
-            target = node.on_duty or status.on_duty or node.to
+    target = transfer_target(menu, node, now)
+    if target is None:
+        return closed(menu, node, state, now, ctx, lead)
     intro = prompt_speech(node.say) if node.say else ()
     return Reply(
         speech=lead + intro,
@@ -180,6 +175,18 @@ def transfer(
                   caller_id=node.caller_id),
         outcome=Outcome("transferred", f"{state.node}:{target}"),
     )
+
+
+def transfer_target(menu: Menu, node: TransferNode, now: datetime) -> str | None:
+    """Who takes the call now: the regular target, the on-duty one in plantão, None if closed."""
+    if not node.schedule:
+        return node.to
+    status = status_at(menu.schedules[node.schedule], now)
+    if not status.open:
+        return None
+    if status.plantao:
+        return node.on_duty or status.on_duty or node.to
+    return node.to
 
 
 def is_open(menu: Menu, node: TransferNode, now: datetime) -> bool:
@@ -196,7 +203,8 @@ def closed_speech(menu: Menu, schedule_name: str, now: datetime) -> tuple[Speech
     ]
     if opening is not None:
         parts.append(f"Reabrimos {describe_next_opening(opening, now)}.")
-    parts.append(f"Você também pode abrir e acompanhar chamados pelo portal {menu.settings.portal}.")
+    portal = menu.settings.portal
+    parts.append(f"Você também pode abrir e acompanhar chamados pelo portal {portal}.")
     return say(*parts)
 
 

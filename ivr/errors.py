@@ -19,7 +19,7 @@ LAST_RESORT = "Desculpe, tivemos um problema. Por favor, ligue novamente em algu
 def voice_failure_response(error: Exception) -> Response:
     try:
         menu = registry().current()
-    except Exception:  # noqa: BLE001 - even the menu is unavailable
+    except Exception:
         log.exception("no menu available while handling a failure")
         return Response(render_plain(LAST_RESORT, Voice("Polly.Camila", "pt-BR")), mimetype=TWIML)
     if isinstance(error, HTTPException):
@@ -31,7 +31,7 @@ def voice_failure_response(error: Exception) -> Response:
               type(error).__name__, exc_info=current_app.debug or not _is_database_error(error))
     try:
         return twiml(engine.on_failure(menu, now()), menu)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("could not build the failure reply")
         return Response(render_plain(LAST_RESORT, Voice("Polly.Camila", "pt-BR")), mimetype=TWIML)
 

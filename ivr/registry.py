@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ivr.menu import Menu, MenuError, load_menu
@@ -32,10 +32,11 @@ class MenuRegistry:
         self.path = path
         self.check_interval = check_interval
         self._lock = threading.Lock()
-        self._menu: Menu = load_menu(path)  # a bad file at start-up is fatal: nothing to fall back on
+        # A bad file at start-up is fatal: there is no good menu to fall back on.
+        self._menu: Menu = load_menu(path)
         self._fingerprint = self._stat()
         self._checked_at = time.monotonic()
-        self.loaded_at = datetime.now(timezone.utc)
+        self.loaded_at = datetime.now(UTC)
         self.refused: RefusedEdit | None = None
 
     def current(self) -> Menu:
@@ -65,15 +66,16 @@ class MenuRegistry:
             except MenuError as exc:
                 self.refused = RefusedEdit(
                     problems=tuple(str(p) for p in exc.problems),
-                    at=datetime.now(timezone.utc),
+                    at=datetime.now(UTC),
                     fingerprint=fingerprint,
                 )
                 for problem in exc.problems:
-                    log.error("menu edit refused, still serving %s: %s", self._menu.version, problem)
+                    log.error("menu edit refused, still serving %s: %s",
+                              self._menu.version, problem)
                 return
             self._menu = menu
             self._fingerprint = fingerprint
-            self.loaded_at = datetime.now(timezone.utc)
+            self.loaded_at = datetime.now(UTC)
             self.refused = None
             log.info("menu reloaded: version %s from %s", menu.version, self.path)
         finally:

@@ -59,7 +59,8 @@ class CallState:
         node, invalid, silence, entry, path = parts
         if not NODE_NAME.match(node):
             return None
-        if not (invalid.isdigit() and silence.isdigit() and len(invalid) == 1 and len(silence) == 1):
+        counters_ok = all(c.isdigit() and len(c) == 1 for c in (invalid, silence))
+        if not counters_ok:
             return None
         if entry and not (entry.isdigit() and len(entry) <= 16):
             return None

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 class Doc:
     root: ET.Element
     raw: str
+    # What the caller heard in documents that only redirected here (see ``is_redirect_only``).
+    heard_before: str = ""
 
     @classmethod
     def parse(cls, body: bytes | str) -> Doc:
@@ -26,7 +28,14 @@ class Doc:
         return next(iter(self.root.iter(tag)), None)
 
     def spoken(self) -> str:
-        return " ".join((say.text or "") for say in self.root.iter("Say"))
+        own = " ".join((say.text or "") for say in self.root.iter("Say"))
+        return f"{self.heard_before} {own}".strip()
+
+    @property
+    def is_redirect_only(self) -> bool:
+        """Speech then a Redirect: the provider fetches the next document straight away."""
+        return self.verbs[-1:] == ["Redirect"] and not {"Gather", "Dial", "Record"} & set(
+            self.verbs)
 
     @property
     def gather(self) -> ET.Element:

@@ -92,7 +92,9 @@ class Retries(Strict):
     invalid: str = "Opção inválida."
     silence: str = "Não recebemos nenhuma opção."
     give_up_node: str | None = Field(None, pattern=NODE_NAME)
-    goodbye: str = "Não foi possível identificar a opção desejada. Ligue novamente quando quiser. Até logo."
+    goodbye: str = (
+        "Não foi possível identificar a opção desejada. Ligue novamente quando quiser. Até logo."
+    )
 
 
 class Settings(Strict):

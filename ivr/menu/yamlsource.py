@@ -62,7 +62,7 @@ def _convert(node: Node, path: Path, source: Source) -> object:
                 source.problems.append((line, "keys must be plain values"))
                 continue
             # Option keys are often written unquoted (7: cadastro); they are still names.
-            name = "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
+            name = str(key).lower() if isinstance(key, bool) else str(key)
             child = (*path, name)
             if name in result:
                 first = source.lines[child]

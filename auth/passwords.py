@@ -1,0 +1,63 @@
+"""Phone passwords: the format rule and bcrypt hashing. Pure apart from bcrypt's CPU cost."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import bcrypt
+
+DEFAULT_ROUNDS = 12
+MIN_ROUNDS = 4
+MAX_ROUNDS = 31
+PASSWORD_RULE = "must be 4 to 12 digits"  # noqa: S105 - the rule, not a secret
+
+_PASSWORD = re.compile(r"[0-9]{4,12}")
+_BCRYPT_HASH = re.compile(r"\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}")
+# Checked instead of a password that cannot be right, so a refusal always costs one bcrypt check.
+_STAND_IN_PASSWORD = b"not-a-phone-password"
+
+
+def is_valid_password(password: str) -> bool:
+    return _PASSWORD.fullmatch(password) is not None
+
+
+def looks_like_bcrypt_hash(value: str) -> bool:
+    return _BCRYPT_HASH.fullmatch(value) is not None
+
+
+def hash_cost(password_hash: str) -> int:
+    """The work factor of a bcrypt hash (``$2b$12$...`` -> 12)."""
+    return int(password_hash.split("$")[2])
+
+
+def _salt(rounds: int) -> bytes:
+    if not MIN_ROUNDS <= rounds <= MAX_ROUNDS:
+        raise ValueError(f"bcrypt rounds must be {MIN_ROUNDS} to {MAX_ROUNDS}, not {rounds}")
+    return bcrypt.gensalt(rounds)
+
+
+def hash_password(password: str, rounds: int) -> str:
+    if not is_valid_password(password):
+        raise ValueError(f"password {PASSWORD_RULE}")
+    return bcrypt.hashpw(password.encode("ascii"), _salt(rounds)).decode("ascii")
+
+
+@lru_cache(maxsize=8)
+def dummy_hash(rounds: int) -> str:
+    """A hash of the given cost that no phone password matches (computed once per process)."""
+    return bcrypt.hashpw(_STAND_IN_PASSWORD, _salt(rounds)).decode("ascii")
+
+
+def password_matches(password: str, password_hash: str | None, *, rounds: int) -> bool:
+    """True when ``password`` is well formed and matches ``password_hash``.
+
+    Always runs exactly one bcrypt check, against ``dummy_hash(rounds)`` when there is no hash,
+    so a missing contact or password costs the same time as a wrong one. A malformed password
+    (letters, 10,000 digits) is checked as a stand-in, since bcrypt refuses over 72 bytes.
+    """
+    well_formed = is_valid_password(password)
+    candidate = password.encode("ascii") if well_formed else _STAND_IN_PASSWORD
+    target = password_hash if password_hash is not None else dummy_hash(rounds)
+    matched = bcrypt.checkpw(candidate, target.encode("ascii"))
+    return matched and well_formed and password_hash is not None

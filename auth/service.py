@@ -1,0 +1,292 @@
+"""Phone login rules (SPEC §3): CPF + numeric password, checked against the database.
+
+Every function takes the session from its caller, who commits. Commit after ``verify_login``
+whatever its status: the failure counts and the audit row are part of the answer. Time is passed
+in (``now``, aware UTC) and so is the bcrypt cost (``rounds``, the ``BCRYPT_ROUNDS`` setting).
+
+What a caller may learn, and what stays inside:
+
+- ``invalid_cpf``: the check digits are wrong. Decided before any database look-up; anyone can
+  compute check digits, so saying so leaks nothing. It counts toward the call's 3 failures and the
+  calling number's delay, never toward a contact's lock.
+- ``failed``: unknown CPF, a contact with no password, or a wrong password. The same status and
+  the same cost (one bcrypt check of the configured cost) in every case.
+- ``locked``: the contact is locked (5 failures in a row; 30 minutes), so even the right password
+  is refused. Only the audit and the logs keep this apart from ``failed``: a view must speak
+  ``LoginResult.speakable``, which says ``failed`` for it, so a caller cannot probe which CPFs exist
+  or are locked.
+- ``too_many_in_call``: this call has had 3 failures; the view explains option 7 and the portal's
+  "Esqueci minha senha" and hangs up. Once there, the call gets no more password checks.
+
+``delay_seconds`` grows with the failures from the calling number (any CPF) within an hour: 0 for
+the first, then 2, 4, 8, 16, and 20 at most. The view plays it as a TwiML ``<Pause>`` before asking
+again, so no server thread sleeps. A success does not reset it (a valid login must not buy an
+attacker on the same line a fresh start); it fades after an hour without failures. Callers who
+withhold their number share one count, under ``anonymous``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from auth import counters
+from auth.documents import is_valid_cpf, mask_cpf, normalize_document
+from auth.errors import InvalidCpfError, InvalidPasswordError, UnknownContactError
+from auth.models import (
+    CALL_SID_LENGTH,
+    PHONE_LENGTH,
+    CallLogin,
+    Contact,
+    LoginAttempt,
+    first_name_of,
+)
+from auth.passwords import (
+    DEFAULT_ROUNDS,
+    PASSWORD_RULE,
+    hash_cost,
+    hash_password,
+    is_valid_password,
+    password_matches,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_FAILURES_PER_CALL = 3
+MAX_DELAY_SECONDS = 20
+ANONYMOUS_CALLER = "anonymous"
+
+LoginStatus = Literal["ok", "invalid_cpf", "failed", "locked", "too_many_in_call"]
+SpeakableStatus = Literal["ok", "invalid_cpf", "failed", "too_many_in_call"]
+# What the audit keeps: the true reason, finer than the status.
+AuditResult = Literal[
+    "ok",
+    "invalid_cpf",
+    "unknown_cpf",
+    "no_password",
+    "bad_password",
+    "bad_password_locks",  # the failure that reached 5 and locked the contact
+    "locked",
+    "call_limit",  # an attempt after the call's 3 failures: refused unchecked
+]
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    status: LoginStatus
+    failures_in_call: int
+    delay_seconds: int = 0
+    # set only when status == "ok"
+    contact_id: int | None = None
+    company_id: int | None = None
+    first_name: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def speakable(self) -> SpeakableStatus:
+        """What the caller may be told: a locked contact sounds exactly like a wrong password."""
+        return "failed" if self.status == "locked" else self.status
+
+
+@dataclass(frozen=True)
+class LoginInfo:
+    contact_id: int
+    company_id: int
+    first_name: str
+    logged_in_at: datetime
+
+
+def caller_delay_seconds(failures_from_caller: int) -> int:
+    """Pause before the next prompt after the n-th failure from one number within the window."""
+    if failures_from_caller < 2:
+        return 0
+    return min(2 ** (failures_from_caller - 1), MAX_DELAY_SECONDS)
+
+
+def _caller_key(caller: str | None) -> str:
+    cleaned = (caller or "").strip()
+    return cleaned[:PHONE_LENGTH] if cleaned else ANONYMOUS_CALLER
+
+
+def _check_call_sid(call_sid: str) -> None:
+    if not 0 < len(call_sid) <= CALL_SID_LENGTH:
+        raise ValueError(f"call_sid must have 1 to {CALL_SID_LENGTH} characters")
+
+
+def _audit(
+    session: Session,
+    *,
+    result: AuditResult,
+    cpf: str,
+    contact_id: int | None,
+    caller: str,
+    call_sid: str,
+    now: datetime,
+) -> None:
+    masked = mask_cpf(cpf)
+    session.add(
+        LoginAttempt(
+            at=now,
+            masked_cpf=masked,
+            contact_id=contact_id,
+            caller=caller,
+            call_sid=call_sid,
+            result=result,
+        )
+    )
+    log = logger.warning if result in {"bad_password_locks", "call_limit"} else logger.info
+    log("login %s call_sid=%s cpf=%s caller=%s", result, call_sid, masked, caller)
+
+
+def verify_login(
+    session: Session,
+    *,
+    cpf: str,
+    password: str,
+    call_sid: str,
+    caller: str | None,
+    now: datetime,
+    rounds: int = DEFAULT_ROUNDS,
+) -> LoginResult:
+    """Checks a CPF and password keyed on call ``call_sid`` from number ``caller``.
+
+    ``password`` is ignored when the CPF is invalid, so a view may call this right after the
+    CPF is keyed to refuse a bad one early.
+    """
+    _check_call_sid(call_sid)
+    caller_key = _caller_key(caller)
+
+    def audit(result: AuditResult, contact_id: int | None = None) -> None:
+        _audit(session, result=result, cpf=cpf, contact_id=contact_id, caller=caller_key,
+               call_sid=call_sid, now=now)
+
+    def refuse(status: LoginStatus, result: AuditResult, contact_id: int | None) -> LoginResult:
+        audit(result, contact_id)
+        in_call = counters.record_call_failure(session, call_sid, now)
+        from_caller = counters.record_caller_failure(session, caller_key, now)
+        return LoginResult(
+            status="too_many_in_call" if in_call >= MAX_FAILURES_PER_CALL else status,
+            failures_in_call=in_call,
+            delay_seconds=caller_delay_seconds(from_caller),
+        )
+
+    failures_so_far = session.scalar(
+        select(CallLogin.failures).where(CallLogin.call_sid == call_sid)
+    ) or 0
+    if failures_so_far >= MAX_FAILURES_PER_CALL:
+        audit("call_limit")
+        return LoginResult(status="too_many_in_call", failures_in_call=failures_so_far)
+
+    digits = normalize_document(cpf)
+    if not is_valid_cpf(digits):
+        return refuse("invalid_cpf", "invalid_cpf", None)
+
+    contact = session.execute(
+        select(
+            Contact.id, Contact.company_id, Contact.name, Contact.password_hash,
+            Contact.locked_until,
+        ).where(Contact.cpf == digits)
+    ).one_or_none()
+    password_hash = contact.password_hash if contact is not None else None
+    # one bcrypt check whatever the case, so every refusal takes the same time
+    matched = password_matches(password, password_hash, rounds=rounds)
+
+    if contact is None:
+        return refuse("failed", "unknown_cpf", None)
+    if password_hash is None:
+        return refuse("failed", "no_password", contact.id)
+    if contact.locked_until is not None and contact.locked_until > now:
+        return refuse("locked", "locked", contact.id)
+    if not matched:
+        count = counters.record_contact_failure(session, contact.id, now)
+        if count is None:  # locked by a concurrent attempt since we read it
+            return refuse("locked", "locked", contact.id)
+        locks = count >= counters.LOCK_THRESHOLD
+        return refuse("failed", "bad_password_locks" if locks else "bad_password", contact.id)
+    if not counters.clear_contact_failures(session, contact.id, now):
+        return refuse("locked", "locked", contact.id)
+
+    counters.bind_call_login(
+        session, call_sid, contact_id=contact.id, company_id=contact.company_id, now=now
+    )
+    if hash_cost(password_hash) < rounds:
+        _upgrade_hash(session, contact.id, password_hash, password, rounds)
+    audit("ok", contact.id)
+    return LoginResult(
+        status="ok",
+        failures_in_call=failures_so_far,
+        contact_id=contact.id,
+        company_id=contact.company_id,
+        first_name=first_name_of(contact.name),
+    )
+
+
+def _upgrade_hash(
+    session: Session, contact_id: int, old_hash: str, password: str, rounds: int
+) -> None:
+    """Rehashes at the configured cost, unless the password changed meanwhile."""
+    session.execute(
+        update(Contact)
+        .where(Contact.id == contact_id, Contact.password_hash == old_hash)
+        .values(password_hash=hash_password(password, rounds))
+    )
+    logger.info("password hash of contact %s upgraded to cost %s", contact_id, rounds)
+
+
+def current_login(session: Session, call_sid: str) -> LoginInfo | None:
+    """Who is logged in on this call, if anyone."""
+    row = session.execute(
+        select(CallLogin.contact_id, CallLogin.company_id, CallLogin.logged_in_at, Contact.name)
+        .join(Contact, Contact.id == CallLogin.contact_id)
+        .where(CallLogin.call_sid == call_sid)
+    ).one_or_none()
+    if row is None or row.company_id is None or row.logged_in_at is None:
+        return None
+    return LoginInfo(
+        contact_id=row.contact_id,
+        company_id=row.company_id,
+        first_name=first_name_of(row.name),
+        logged_in_at=row.logged_in_at,
+    )
+
+
+def end_call(session: Session, call_sid: str) -> None:
+    """Forgets the call's login and failures (the provider's status callback calls this)."""
+    session.execute(delete(CallLogin).where(CallLogin.call_sid == call_sid))
+
+
+def _contact_by_cpf(session: Session, cpf: str) -> Contact:
+    digits = normalize_document(cpf)
+    if not is_valid_cpf(digits):
+        raise InvalidCpfError(f"{mask_cpf(cpf)} is not a valid CPF")
+    contact = session.scalar(select(Contact).where(Contact.cpf == digits))
+    if contact is None:
+        raise UnknownContactError(f"no contact with CPF {mask_cpf(digits)}")
+    return contact
+
+
+def set_password(
+    session: Session, cpf: str, password: str, *, now: datetime, rounds: int = DEFAULT_ROUNDS
+) -> None:
+    """Sets a contact's phone password; this also clears its failures and any lock."""
+    if not is_valid_password(password):
+        raise InvalidPasswordError(f"the password {PASSWORD_RULE}")
+    contact = _contact_by_cpf(session, cpf)
+    contact.replace_password_hash(hash_password(password, rounds), now)
+    logger.info("password set for contact %s (cpf %s)", contact.id, mask_cpf(contact.cpf))
+
+
+def unlock(session: Session, cpf: str) -> None:
+    """Clears a contact's failures and lock."""
+    contact = _contact_by_cpf(session, cpf)
+    contact.failed_attempts = 0
+    contact.locked_until = None
+    logger.info("contact %s (cpf %s) unlocked", contact.id, mask_cpf(contact.cpf))

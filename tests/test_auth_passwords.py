@@ -1,0 +1,80 @@
+"""The phone password rule and the bcrypt helpers."""
+
+from __future__ import annotations
+
+import bcrypt
+import pytest
+
+from auth.passwords import (
+    dummy_hash,
+    hash_cost,
+    hash_password,
+    is_valid_password,
+    looks_like_bcrypt_hash,
+    password_matches,
+)
+
+
+@pytest.mark.parametrize("password", ["1234", "000000", "123456789012"])
+def test_four_to_twelve_digits_are_a_password(password: str) -> None:
+    assert is_valid_password(password)
+
+
+@pytest.mark.parametrize("password", ["123", "1234567890123", "12a4", "", " 1234", "１２３４"])
+def test_anything_else_is_not(password: str) -> None:
+    assert not is_valid_password(password)
+    with pytest.raises(ValueError, match="4 to 12 digits"):
+        hash_password(password, 4)
+
+
+def test_hash_has_the_requested_cost_and_matches() -> None:
+    password_hash = hash_password("482913", 5)
+    assert hash_cost(password_hash) == 5
+    assert looks_like_bcrypt_hash(password_hash)
+    assert password_matches("482913", password_hash, rounds=5)
+    assert not password_matches("482914", password_hash, rounds=5)
+
+
+@pytest.mark.parametrize("rounds", [3, 32])
+def test_rounds_out_of_bcrypt_range_are_refused(rounds: int) -> None:
+    with pytest.raises(ValueError, match="rounds"):
+        hash_password("1234", rounds)
+
+
+@pytest.mark.parametrize("password", ["9" * 10_000, "letters", "", "1234\x00"])
+def test_malformed_passwords_never_match_nor_raise(password: str) -> None:
+    assert not password_matches(password, hash_password("1234", 4), rounds=4)
+    assert not password_matches(password, None, rounds=4)
+
+
+def test_without_a_hash_the_dummy_of_the_same_cost_is_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked: list[int] = []
+    real_checkpw = bcrypt.checkpw
+
+    def spy(password: bytes, hashed: bytes) -> bool:
+        checked.append(hash_cost(hashed.decode()))
+        return real_checkpw(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", spy)
+    assert not password_matches("1234", None, rounds=5)
+    assert checked == [5]
+    assert hash_cost(dummy_hash(5)) == 5
+
+
+@pytest.mark.parametrize(
+    ("value", "looks_right"),
+    [
+        ("$2b$12$" + "a" * 53, True),
+        ("$2a$04$" + "./AZaz09" * 6 + "abcde", True),
+        ("$2b$12$" + "a" * 52, False),
+        ("$2b$03$" + "a" * 53, False),
+        ("$2b$32$" + "a" * 53, False),
+        ("$argon2id$v=19$m=65536,t=3,p=4$abc", False),
+        ("482913", False),
+        ("$2b$12$" + "a" * 52 + "!", False),
+    ],
+)
+def test_bcrypt_hash_shape(value: str, looks_right: bool) -> None:
+    assert looks_like_bcrypt_hash(value) is looks_right

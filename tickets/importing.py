@@ -1,0 +1,173 @@
+"""The ``specialists`` and ``tickets`` sections of the ``data import`` file (SPEC §4).
+
+A record's identity is its key (specialist) or number (ticket): importing the same file twice
+changes nothing. On update, an optional field the record leaves out keeps its stored value (so a
+re-import does not undo a caller's postponement, say); one given as ``null`` is cleared.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import phonenumbers
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from auth.documents import cnpj_problem, normalize_document
+from auth.models import Company
+from importer.errors import RecordError
+from importer.sections import ImportSection, assign_changed
+from tickets.enums import Area, TicketStatus
+from tickets.models import Specialist, Ticket
+
+
+def _e164(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("must be a phone number in E.164 form, e.g. +5511999990001") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _cnpj(raw: str) -> str:
+    problem = cnpj_problem(raw)
+    if problem is not None:
+        raise ValueError(problem)
+    return normalize_document(raw)
+
+
+_RECORD = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+SpecialistKey = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class SpecialistRecord(BaseModel):
+    model_config = _RECORD
+
+    key: SpecialistKey
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    area: Area
+    phone: Annotated[str, AfterValidator(_e164)]
+
+
+class TicketRecord(BaseModel):
+    model_config = _RECORD
+
+    number: Annotated[str, Field(pattern=r"^[0-9]{8}$")]
+    company: Annotated[str, AfterValidator(_cnpj)]
+    area: Area
+    status: TicketStatus
+    specialist: SpecialistKey | None = None
+    summary: Annotated[str, Field(max_length=2000)]
+    opened_at: AwareDatetime
+    solution_at: AwareDatetime | None = None
+    postponed: StrictBool | None = None
+    closed_at: AwareDatetime | None = None
+
+    def given(self, field: str) -> bool:
+        return field in self.model_fields_set
+
+
+def _check_ticket(record: TicketRecord) -> None:
+    if record.status is TicketStatus.SOLUTION_PROPOSED and record.solution_at is None:
+        raise RecordError("solution_at", "is required when status is solution_proposed")
+    if record.postponed and record.solution_at is None:
+        raise RecordError("solution_at", "is required when postponed is true")
+    if record.closed_at is not None and record.status is not TicketStatus.CLOSED:
+        raise RecordError("closed_at", "may only be given when status is closed")
+    for field in ("solution_at", "closed_at"):
+        moment: datetime | None = getattr(record, field)
+        if moment is not None and moment < record.opened_at:
+            raise RecordError(field, "is earlier than opened_at")
+
+
+class SpecialistsSection:
+    key = "specialists"
+    identity_field = "key"
+
+    def parse(self, raw: object) -> SpecialistRecord:
+        return SpecialistRecord.model_validate(raw)
+
+    def upsert(self, session: Session, record: SpecialistRecord, *, rounds: int) -> bool:
+        values = {
+            "name": record.name,
+            "area": record.area,
+            "phone": record.phone,
+        }
+        specialist = session.scalars(
+            select(Specialist).where(Specialist.key == record.key)
+        ).one_or_none()
+        if specialist is None:
+            session.add(Specialist(key=record.key, **values))
+            return True
+        return assign_changed(specialist, values)
+
+
+class TicketsSection:
+    key = "tickets"
+    identity_field = "number"
+
+    def parse(self, raw: object) -> TicketRecord:
+        record = TicketRecord.model_validate(raw)
+        _check_ticket(record)
+        return record
+
+    def upsert(self, session: Session, record: TicketRecord, *, rounds: int) -> bool:
+        company_id = session.scalars(
+            select(Company.id).where(Company.cnpj == record.company)
+        ).one_or_none()
+        if company_id is None:
+            raise RecordError(
+                "company", f"no company with CNPJ {record.company} in the database or the file"
+            )
+        ticket = session.scalars(select(Ticket).where(Ticket.number == record.number)).one_or_none()
+
+        values: dict[str, Any] = {
+            "company_id": company_id,
+            "area": record.area,
+            "status": record.status,
+            "summary": record.summary,
+            "opened_at": record.opened_at,
+        }
+        if record.given("specialist") or ticket is None:
+            values["specialist_id"] = self._specialist_id(session, record.specialist)
+        if record.given("solution_at") or ticket is None:
+            values["solution_at"] = record.solution_at
+        if record.given("postponed") or ticket is None:
+            values["postponed"] = bool(record.postponed)
+        elif ticket.solution_at != record.solution_at and record.given("solution_at"):
+            # A different solution opens a new acceptance window, with its own postponement.
+            values["postponed"] = False
+        if record.status is not TicketStatus.CLOSED:
+            values["closed_at"] = None
+            values["closed_how"] = None
+        elif record.given("closed_at"):
+            values["closed_at"] = record.closed_at
+        if ticket is not None and ticket.status is not TicketStatus.CLOSED:
+            # Newly closed by the support team: how is not the caller's doing.
+            values["closed_how"] = None
+
+        if ticket is None:
+            session.add(Ticket(number=record.number, **values))
+            return True
+        return assign_changed(ticket, values)
+
+    @staticmethod
+    def _specialist_id(session: Session, key: str | None) -> int | None:
+        if key is None:
+            return None
+        specialist_id = session.scalars(
+            select(Specialist.id).where(Specialist.key == key)
+        ).one_or_none()
+        if specialist_id is None:
+            raise RecordError(
+                "specialist", f"no specialist with key {key!r} in the database or the file"
+            )
+        return specialist_id
+
+
+SECTIONS: list[ImportSection] = [SpecialistsSection(), TicketsSection()]
