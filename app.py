@@ -86,17 +86,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from auth.views import bp as auth_bp
     from ivr.views import bp as ivr_bp
+    from tickets.views import bp as tickets_bp
 
     app.register_blueprint(ivr_bp)
-    for module in ("auth.views", "tickets.views"):
-        try:
-            blueprint = __import__(module, fromlist=["bp"]).bp
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.register_blueprint(blueprint)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(tickets_bp)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -116,19 +112,18 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from auth.cli import contacts_cli
+    from importer.cli import data_cli
     from ivr.cli import menus_cli
+    from ivr.simulator import call_cli
+    from tickets.cli import tickets_cli
 
     app.cli.add_command(menus_cli)
+    app.cli.add_command(call_cli)
     app.cli.add_command(db_cli)
-    for module, name in (("auth.cli", "contacts_cli"), ("importer.cli", "data_cli"),
-                         ("tickets.cli", "tickets_cli")):
-        try:
-            command = getattr(__import__(module, fromlist=[name]), name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.cli.add_command(command)
+    app.cli.add_command(contacts_cli)
+    app.cli.add_command(data_cli)
+    app.cli.add_command(tickets_cli)
 
 
 @click.group("db", help="Database schema.")

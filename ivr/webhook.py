@@ -116,6 +116,10 @@ def resume_url(resume: Resume) -> str:
 def twiml(reply: Reply, menu: Menu, state: CallState | None = None) -> Response:
     """Render the reply and note the step for the call record (off the hot path)."""
     call_sid = g.get("call_sid", "")
+    # Where the call is now: the state the reply sends the provider back with, if any.
+    reached = getattr(reply.then, "resume", None)
+    if reached is not None:
+        state = reached.state
     if call_sid and state is not None:
         recorder().record(CallStepped(call_sid, state.path, state.node, reply.outcome, now()))
     return Response(render(reply, voice_of(menu), resume_url), mimetype=TWIML)
