@@ -15,9 +15,17 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
 max_requests_jitter = 50
 # Each worker loads the app after forking so database connections are never shared.
 preload_app = False
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 # Query strings carry only menu positions, never what a caller keyed: safe to log the path.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker: object) -> None:
+    """Pay for the dummy bcrypt hash before the first caller does (it makes an unknown CPF cost
+    exactly what a wrong password costs)."""
+    from auth.passwords import dummy_hash
+
+    dummy_hash(int(os.environ.get("BCRYPT_ROUNDS") or 12))

@@ -29,7 +29,7 @@ def _read_password() -> str:
                 "New phone password (4 to 12 digits)", hide_input=True, confirmation_prompt=True
             )
         )
-    return click.get_text_stream("stdin").readline().strip()
+    return sys.stdin.readline().strip()
 
 
 @click.group("contacts", help="Contacts who may call: phone passwords and lockouts.")

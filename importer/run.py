@@ -17,12 +17,7 @@ from sqlalchemy.orm import Session
 
 from database.session import Database
 from importer.errors import ImportRejected, RecordError
-from importer.sections import (
-    IdentifiedSection,
-    ImportSection,
-    PreparingSection,
-    registered_sections,
-)
+from importer.sections import ImportSection, PreparingSection, registered_sections
 
 
 @dataclass(frozen=True)
@@ -122,8 +117,6 @@ def _parse(payload: object, sections: Sequence[ImportSection]) -> list[_ParsedSe
 
 
 def _duplicates(section: ImportSection, records: list[Any]) -> Iterator[str]:
-    if not isinstance(section, IdentifiedSection):
-        return
     field = section.identity_field
     first_index: dict[object, int] = {}
     for index, record in enumerate(records):

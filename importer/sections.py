@@ -1,17 +1,14 @@
 """The small protocol through which a package adds its lists to the import file.
 
 A section parses one raw record (pure, no database) and upserts one parsed record in the import's
-transaction. The importer names the record (``contacts[2].cpf: ...``), counts what changed and
-decides commit or rollback. A record counts as *created* when its ``upsert`` added a new object to
-the session, as *updated* when it returned True otherwise.
+transaction. The importer names the record (``contacts[2].cpf: ...``), refuses a list that holds
+the same identity twice (``identity_field``), counts what changed and decides commit or rollback.
+A record counts as *created* when its ``upsert`` added a new object to the session, as *updated*
+when it returned True otherwise.
 
-Two optional capabilities:
-
-- ``identity_field``: the parsed record's attribute that identifies it (``cpf``); the importer
-  then refuses a file that holds the same identity twice in one list.
-- ``prepare``: expensive work (bcrypt) done on each parsed record in a short read-only session
-  *before* the write transaction opens, so an import does not hold SQLite's write lock while it
-  hashes. ``upsert`` must still accept an unprepared record.
+Optional capability, ``prepare``: expensive work (bcrypt) done on each parsed record in a short
+read-only session *before* the write transaction opens, so an import does not hold SQLite's write
+lock while it hashes. ``upsert`` must still accept an unprepared record.
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ from sqlalchemy.orm import Session
 @runtime_checkable
 class ImportSection(Protocol):
     key: str  # the top-level list it reads: "companies" | "contacts" | "specialists" | "tickets"
+    identity_field: str  # the parsed record's attribute that identifies it: "cpf", "number"...
 
     def parse(self, raw: object) -> Any:
         """A parsed record; raises pydantic ``ValidationError`` or ``RecordError``."""
@@ -35,11 +33,6 @@ class ImportSection(Protocol):
         Raises ``RecordError`` for a reference that does not resolve.
         """
         ...
-
-
-@runtime_checkable
-class IdentifiedSection(ImportSection, Protocol):
-    identity_field: str
 
 
 @runtime_checkable
@@ -61,14 +54,8 @@ def assign_changed(target: object, values: dict[str, Any]) -> bool:
 
 def registered_sections() -> list[ImportSection]:
     """Every section, in the order the file is applied (a list may refer to earlier ones)."""
+    # imported here: both modules import this one for the protocol
     from auth.importing import SECTIONS as auth_sections
+    from tickets.importing import SECTIONS as ticket_sections
 
-    try:
-        from tickets.importing import SECTIONS as ticket_sections
-    except ModuleNotFoundError as error:
-        # tickets.importing is written in parallel with this package; until it lands the file may
-        # hold companies and contacts only. Any other missing module is a real error.
-        if error.name != "tickets.importing":
-            raise
-        ticket_sections = []
     return [*auth_sections, *ticket_sections]

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from auth import pending
+from auth.service import current_login, end_call
 from database.flask_ext import get_db, request_session
 from ivr import engine
 from ivr.calls.recorder import CallStarted, complete_call
@@ -31,8 +33,6 @@ def call_context() -> engine.CallContext:
     call_sid = g.get("call_sid", "")
 
     def is_logged_in() -> bool:
-        from auth.service import current_login  # auth depends on ivr, not the other way round
-
         return bool(call_sid) and current_login(request_session(), call_sid) is not None
 
     return engine.CallContext(is_logged_in=is_logged_in)
@@ -114,9 +114,8 @@ def status(form: Form) -> Response:
         from_number=form.get("From"),
         to_number=form.get("To"),
     )
-    from auth.service import end_call
-
     end_call(session, call_sid)
+    pending.forget(session, call_sid)
     session.commit()
     return Response("", status=204)
 

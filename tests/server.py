@@ -57,7 +57,9 @@ class Gunicorn:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+                self.log.close()
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; "
+                                   f"log in {self.log_path}")
             try:
                 with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
                     if response.status == 200:

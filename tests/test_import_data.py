@@ -16,6 +16,7 @@ from auth.models import Company, Contact
 from auth.passwords import hash_cost, hash_password
 from database.session import Database
 from importer import ImportRejected, import_data, load_import_file
+from importer.sections import ImportSection, registered_sections
 from tests.conftest_auth import (
     CNPJ,
     CPF,
@@ -146,7 +147,6 @@ def test_the_password_is_stored_only_as_a_hash(db: Database) -> None:
     with db.session() as session:
         stored = [value for row in session.execute(select(Contact)).scalars()
                   for value in vars(row).values()]
-    assert PASSWORD not in [str(value) for value in stored]
     assert all(PASSWORD not in str(value) for value in stored)
 
 
@@ -315,6 +315,18 @@ def test_a_bad_ticket_rolls_back_the_companies_and_contacts_too(db: Database) ->
     payload["tickets"][0]["specialist"] = "nobody"
     problems = run(db, payload)
     assert problems and problems[0].startswith("tickets[0].specialist")
+
+
+def test_a_duplicate_in_another_package_s_list_is_refused_too(db: Database) -> None:
+    payload = copy.deepcopy(SPEC_EXAMPLE)
+    payload["tickets"].append({**payload["tickets"][0], "summary": "outro"})
+    assert run(db, payload) == ["tickets[1].number: same number as tickets[0]"]
+
+
+def test_sections_apply_in_dependency_order() -> None:
+    sections = registered_sections()
+    assert [s.key for s in sections] == ["companies", "contacts", "specialists", "tickets"]
+    assert all(isinstance(s, ImportSection) for s in sections)
 
 
 def test_every_problem_of_the_file_is_listed(db: Database) -> None:
