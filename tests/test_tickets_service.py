@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,7 +19,7 @@ from database.flask_ext import init_app
 from database.migrate import alembic_config, upgrade
 from database.models import metadata
 from database.session import Database
-from tickets import deadlines
+from tickets import deadlines, service
 from tickets.cli import tickets_cli
 from tickets.deadlines import REASON_ALREADY_POSTPONED, REASON_AUTO_CLOSED, SAO_PAULO
 from tickets.enums import Area, ClosedHow, EventKind, TicketStatus
@@ -451,3 +452,78 @@ def test_expire_command(database_url: str, world: World) -> None:
         select(func.count()).select_from(Ticket).where(Ticket.status == TicketStatus.CLOSED)
     )
     assert closed == 1
+
+
+def test_expire_leaves_a_ticket_a_caller_changed_meanwhile(
+    db: Database, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raced = world.ticket("10000001")
+    other = world.ticket("10000002")
+    world.session.commit()
+    original = service._first_solution_from
+    acted: list[bool] = []
+
+    def then_caller_acts(*args: Any, **kwargs: Any) -> datetime | None:
+        found = original(*args, **kwargs)
+        if found is not None and not acted:  # between the job's read and its write
+            acted.append(True)
+            with db.transaction() as caller:
+                ticket = caller.get(Ticket, raced.id)
+                assert ticket is not None
+                accept(caller, ticket, world.contact.id, CALL_SID, DEADLINE - US)
+        return found
+
+    monkeypatch.setattr(service, "_first_solution_from", then_caller_acts)
+    with db.session() as job:
+        assert expire_overdue(job, DEADLINE) == 1
+        job.commit()
+    assert acted == [True]
+    with db.session() as check:
+        first = check.get(Ticket, raced.id)
+        second = check.get(Ticket, other.id)
+        assert first is not None and second is not None
+        assert first.closed_how is ClosedHow.ACCEPTED
+        assert second.closed_how is ClosedHow.AUTOMATIC
+        kinds = check.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == raced.id))
+        assert list(kinds) == [EventKind.ACCEPTED]
+
+
+def test_callers_stale_change_after_expiry_conflicts(db: Database, world: World) -> None:
+    ticket_id = world.ticket("10000001").id
+    world.session.commit()
+    with db.session() as caller:
+        seen = caller.get(Ticket, ticket_id)
+        assert seen is not None
+        with db.transaction() as job:
+            assert expire_overdue(job, DEADLINE) == 1
+        # The caller's copy still says "solution proposed"; its change must not reopen it.
+        seen.status = TicketStatus.IN_PROGRESS
+        from sqlalchemy.orm.exc import StaleDataError
+
+        with pytest.raises(StaleDataError):
+            caller.flush()
+        caller.rollback()
+
+
+def test_expire_over_many_days_and_both_kinds(world: World) -> None:
+    for i in range(8):
+        world.ticket(f"{10000001 + i}", solution_at=SOLUTION_AT + timedelta(hours=i * 5))
+    world.ticket("10000101", solution_at=sp(2026, 10, 1, 9, 0), postponed=True)
+    world.ticket("10000102", solution_at=sp(2026, 10, 2, 9, 0), postponed=True)
+    world.session.commit()
+    # Solutions every 5 hours from 20 Nov 16:00: two on the 20th (deadline 6 Dec), five on the
+    # 21st (7 Dec), one on the 22nd (8 Dec). Postponed: deadlines 1 Dec and 2 Dec.
+    assert expire_overdue(world.session, sp(2026, 12, 1, 12, 0)) == 1
+    assert expire_overdue(world.session, sp(2026, 12, 7, 0, 0)) == 8
+    assert expire_overdue(world.session, sp(2026, 12, 8, 0, 0) - US) == 0
+    assert expire_overdue(world.session, sp(2026, 12, 8, 0, 0)) == 1
+    world.session.commit()
+    count = world.session.scalar(
+        select(func.count()).select_from(TicketEvent).where(
+            TicketEvent.kind == EventKind.AUTO_CLOSED)
+    )
+    assert count == 10
+    still_open = world.session.scalar(
+        select(func.count()).select_from(Ticket).where(Ticket.status != TicketStatus.CLOSED)
+    )
+    assert still_open == 0

@@ -204,15 +204,3 @@ def can_leave_message(ticket: DeadlineTicket, now: datetime) -> Verdict:
     if closing.how is ClosedHow.AUTOMATIC:
         return Verdict(False, REASON_AUTO_CLOSED)
     return Verdict(False, REASON_CLOSED)
-
-
-def overdue_cutoffs(now: datetime) -> tuple[datetime, datetime]:
-    """Bounds for a database pre-filter of overdue tickets: a solution registered at or after the
-    first value (not postponed) or the second (postponed) cannot be overdue at ``now``.
-
-    The deadline is always more than ``ACCEPT_DAYS`` local days (plus the postponement) after
-    ``solution_at``; one day of margin covers any change of UTC offset in between, so these bounds
-    never miss an overdue ticket. The exact test is ``is_overdue``.
-    """
-    plain = _aware(now) - timedelta(days=ACCEPT_DAYS - 1)
-    return plain, plain - timedelta(days=POSTPONE_DAYS)

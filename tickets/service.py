@@ -8,11 +8,12 @@ each writes a ``TicketEvent``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from tickets import deadlines
 from tickets.enums import ClosedHow, EventKind, TicketStatus
@@ -81,7 +82,7 @@ def _event(
     )
 
 
-def _commit_change(session: Session, event: TicketEvent) -> TicketEvent:
+def _flush_with(session: Session, event: TicketEvent) -> TicketEvent:
     session.add(event)
     try:
         session.flush()
@@ -103,7 +104,7 @@ def accept(
     ticket.status = TicketStatus.CLOSED
     ticket.closed_at = now
     ticket.closed_how = ClosedHow.ACCEPTED
-    return _commit_change(
+    return _flush_with(
         session, _event(ticket, EventKind.ACCEPTED, now, contact_id=contact_id, call_sid=call_sid)
     )
 
@@ -118,7 +119,7 @@ def postpone(
     after = deadlines.deadline(ticket)
     assert before is not None and after is not None  # can_postpone requires a solution
     detail = f"deadline {before.isoformat()} -> {after.isoformat()}"
-    return _commit_change(
+    return _flush_with(
         session,
         _event(
             ticket, EventKind.POSTPONED, now, contact_id=contact_id, call_sid=call_sid,
@@ -148,7 +149,7 @@ def reject(
     ticket.status = TicketStatus.IN_PROGRESS
     ticket.solution_at = None
     ticket.postponed = False
-    return _commit_change(
+    return _flush_with(
         session,
         _event(
             ticket, EventKind.REJECTED, now, contact_id=contact_id, call_sid=call_sid,
@@ -172,7 +173,7 @@ def attach_voice_message(
     if ticket.status == TicketStatus.AWAITING_CUSTOMER:
         ticket.status = TicketStatus.IN_PROGRESS
         detail = "awaiting_customer -> in_progress"
-    return _commit_change(
+    return _flush_with(
         session,
         _event(
             ticket, EventKind.VOICE_MESSAGE, now, contact_id=contact_id, call_sid=call_sid,
@@ -181,44 +182,78 @@ def attach_voice_message(
     )
 
 
-def overdue_tickets(session: Session, now: datetime) -> list[Ticket]:
-    """Solutions whose acceptance deadline has passed at ``now`` but whose closing is not
-    recorded yet."""
-    plain_cutoff, postponed_cutoff = deadlines.overdue_cutoffs(now)
-    statement = (
-        select(Ticket)
-        .where(
-            Ticket.status == TicketStatus.SOLUTION_PROPOSED,
-            Ticket.solution_at.is_not(None),
-            or_(
-                and_(Ticket.postponed == false(), Ticket.solution_at < plain_cutoff),
-                Ticket.solution_at < postponed_cutoff,
-            ),
-        )
-        .order_by(Ticket.id)
+def _first_solution_from(
+    session: Session, postponed: bool, lower: datetime | None
+) -> datetime | None:
+    """The earliest ``solution_at`` at or after ``lower`` among unanswered solutions."""
+    statement = select(func.min(Ticket.solution_at)).where(
+        Ticket.status == TicketStatus.SOLUTION_PROPOSED,
+        Ticket.postponed == postponed,
     )
-    return [t for t in session.scalars(statement) if deadlines.is_overdue(t, now)]
+    if lower is not None:
+        statement = statement.where(Ticket.solution_at >= lower)
+    return session.scalar(statement)
+
+
+def _expire_loaded(session: Session, ticket_ids: list[int]) -> None:
+    """Objects of these tickets already in the session reload on next access."""
+    for ticket_id in ticket_ids:
+        loaded = session.identity_map.get(identity_key(Ticket, ticket_id))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def expire_overdue(session: Session, now: datetime) -> int:
     """Records the automatic closing of every overdue ticket; returns how many were closed.
 
     ``closed_at`` is the deadline itself (the ticket counted as closed from then on, whenever
-    this runs); the event's time is when the closing was recorded.
+    this runs); each closing writes an ``auto_closed`` event stamped with the time it was
+    recorded.
+
+    Set-based: all unanswered solutions registered on one São Paulo day (and equally postponed
+    or not) share one deadline, so each such group closes with one UPDATE over the index on
+    (status, solution_at), oldest day first, until a day whose deadline is still ahead. The
+    UPDATE re-checks status, day and ``postponed``, so a ticket a caller accepted, rejected or
+    postponed meanwhile is left alone; it bumps ``version``, so a caller's change based on the
+    row as it was before fails (``TicketConflict``) instead of reopening it.
     """
     closed = 0
-    for ticket in overdue_tickets(session, now):
-        end = deadlines.deadline(ticket)
-        assert end is not None  # overdue implies a deadline
-        ticket.status = TicketStatus.CLOSED
-        ticket.closed_at = end
-        ticket.closed_how = ClosedHow.AUTOMATIC
-        session.add(
-            _event(ticket, EventKind.AUTO_CLOSED, now, detail=f"deadline {end.isoformat()}")
-        )
-        closed += 1
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise TicketConflict() from exc
+    for postponed in (False, True):
+        lower: datetime | None = None
+        while (first := _first_solution_from(session, postponed, lower)) is not None:
+            end = deadlines.deadline_for(first, postponed)
+            if now < end:
+                break  # later days have later deadlines
+            day = deadlines.local_date(first)
+            lower = deadlines.start_of_local_day(day + timedelta(days=1))
+            statement = (
+                update(Ticket)
+                .where(
+                    Ticket.status == TicketStatus.SOLUTION_PROPOSED,
+                    Ticket.postponed == postponed,
+                    Ticket.solution_at >= deadlines.start_of_local_day(day),
+                    Ticket.solution_at < lower,
+                )
+                .values(
+                    status=TicketStatus.CLOSED,
+                    closed_at=end,
+                    closed_how=ClosedHow.AUTOMATIC,
+                    version=Ticket.version + 1,
+                )
+                .returning(Ticket.id)
+                .execution_options(synchronize_session=False)
+            )
+            done = list(session.scalars(statement))
+            _expire_loaded(session, done)
+            if done:
+                detail = f"deadline {end.isoformat()}"
+                session.execute(
+                    insert(TicketEvent),
+                    [
+                        {"ticket_id": ticket_id, "kind": EventKind.AUTO_CLOSED, "contact_id": None,
+                         "call_sid": None, "recording_url": None, "detail": detail, "at": now}
+                        for ticket_id in done
+                    ],
+                )
+            closed += len(done)
     return closed

@@ -20,8 +20,8 @@ class Call(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     # Node names walked, comma-separated, as carried in the action URLs.
-    path: Mapped[str] = mapped_column(Text, default="")
-    steps: Mapped[int] = mapped_column(Integer, default=0)
+    path: Mapped[str] = mapped_column(Text, default="", server_default="")
+    steps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Time of the newest step written: steps from different workers may arrive out of order.
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_node: Mapped[str | None] = mapped_column(String(64))
