@@ -13,3 +13,6 @@ exec(compile(_MAIN_CONFIG.read_text(), str(_MAIN_CONFIG), "exec"))  # our own, t
 
 if not os.environ.get("GUNICORN_ACCESS_LOG"):
     accesslog = None
+
+# Two masters on one host would share the default control socket path; the benchmark needs none.
+control_socket_disable = True
