@@ -38,6 +38,11 @@ def call_context() -> engine.CallContext:
     return engine.CallContext(is_logged_in=is_logged_in)
 
 
+def _number(value: str | None) -> str | None:
+    """Caller ids can be SIP URIs of any length; the record keeps what fits its column."""
+    return value[:64] if value else None
+
+
 def _state() -> CallState | None:
     return CallState.decode(request.args.get("s"))
 
@@ -47,7 +52,8 @@ def _state() -> CallState | None:
 def incoming(form: Form) -> Response:
     menu = registry().current()
     if g.call_sid:
-        recorder().record(CallStarted(g.call_sid, form.get("From"), form.get("To"), now()))
+        recorder().record(CallStarted(g.call_sid, _number(form.get("From")),
+                                      _number(form.get("To")), now()))
     reply = engine.start(menu, now(), call_context())
     main = menu.settings.main_menu
     return twiml(reply, menu, CallState(node=main, path=(main,)))
@@ -102,7 +108,9 @@ def status(form: Form) -> Response:
     if not call_sid:
         return Response("", status=204)
     duration_raw = form.get("CallDuration", "")
-    duration = int(duration_raw) if duration_raw.isdigit() else None
+    # A call lasts seconds to hours; anything else is not a duration we can store.
+    duration = int(duration_raw) if duration_raw.isascii() and duration_raw.isdigit() \
+        and len(duration_raw) <= 6 else None
     recorder().flush()  # this worker's pending steps first, so the record reads in order
     session = request_session()
     complete_call(
@@ -111,8 +119,8 @@ def status(form: Form) -> Response:
         status=(form.get("CallStatus") or "unknown")[:32],
         ended_at=now(),
         duration=duration,
-        from_number=form.get("From"),
-        to_number=form.get("To"),
+        from_number=_number(form.get("From")),
+        to_number=_number(form.get("To")),
     )
     end_call(session, call_sid)
     pending.forget(session, call_sid)

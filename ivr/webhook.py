@@ -25,6 +25,7 @@ from ivr.twiml import Voice, render, render_plain
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # the provider's webhooks are a few hundred bytes
+MAX_FIELDS = 200
 TWIML = "text/xml; charset=utf-8"
 
 Form = MultiDict[str, str]
@@ -45,7 +46,10 @@ def parse_form() -> Form:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = body.decode("latin-1")
-    return MultiDict(parse_qsl(text, keep_blank_values=True, max_num_fields=200))
+    try:
+        return MultiDict(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS))
+    except ValueError:  # more fields than any provider sends: cannot be a valid webhook
+        return MultiDict()
 
 
 def signed_url() -> str:

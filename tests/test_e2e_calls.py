@@ -4,7 +4,6 @@ PostgreSQL with TEST_DATABASE_URL). The walks are the same as the in-process tes
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +11,8 @@ from sqlalchemy import select
 from auth.models import Contact
 from tests.conftest import JOAO_CPF, JOAO_PASSWORD, MARIA_CPF, MARIA_PASSWORD
 from tests.e2e import LiveServer, live_server
-from tests.test_voice_login import login, post as login_post, to_team_login
+from tests.test_voice_login import login, to_team_login
+from tests.test_voice_login import post as login_post
 from tests.test_voice_tickets import hear_ticket, post
 from tickets.models import Ticket, TicketEvent
 

@@ -148,7 +148,14 @@ def upsert_calls(session: Session, rows: list[dict[str, Any]]) -> None:
     stmt = insert(Call)
     new = stmt.excluded
     table = Call.__table__
-    newer = (table.c.updated_at.is_(None)) | (new.updated_at >= table.c.updated_at)
+    # Same instant (a frozen clock, or two steps within the clock's resolution): the longer
+    # path is the later step.
+    newer = (
+        table.c.updated_at.is_(None)
+        | (new.updated_at > table.c.updated_at)
+        | ((new.updated_at == table.c.updated_at)
+           & (func.length(new.path) >= func.length(table.c.path)))
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.call_sid],
         set_={

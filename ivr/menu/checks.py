@@ -70,12 +70,11 @@ def _check_references(menu: MenuFile, broken: set[str]) -> list[PathProblem]:
             (("settings", "retries", "give_up_node"), f"'{give_up}' must be a transfer to a person")
         )
     for name, node in menu.nodes.items():
-        if isinstance(node, TransferNode) and node.schedule and node.schedule not in menu.schedules:
+        if isinstance(node, TransferNode) and node.schedule \
+                and node.schedule not in menu.schedules and node.schedule not in broken:
             problems.append((("nodes", name, "schedule"), f"unknown schedule '{node.schedule}'"))
     known_states = set(holidays_lib.country_holidays("BR").subdivisions)
     for name, schedule in menu.schedules.items():
-        if not hasattr(schedule, "holidays"):
-            continue  # malformed, reported by the schema
         state = schedule.holidays.state
         if state and state not in known_states:
             problems.append(

@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path as FilePath
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
@@ -82,62 +84,91 @@ def parse_menu(text: str, filename: str) -> Menu:
     )
 
 
-_NODE = TypeAdapter(Node)
+_NODE: TypeAdapter[Any] = TypeAdapter(Node)
+_SCHEDULE: TypeAdapter[Any] = TypeAdapter(Schedule)
+_SETTINGS: TypeAdapter[Any] = TypeAdapter(Settings)
 
 
 def _validate(data: dict[str, object]) -> tuple[MenuFile | None, list[PathProblem]]:
     """Validates section by section so that one bad node does not hide the problems of others,
-    then runs the cross-checks on whatever is well formed."""
+    then runs the cross-checks on whatever is well formed (or can be, without its bad fields)."""
     try:
-        return MenuFile.model_validate(data), _cross_checks(MenuFile.model_validate(data), set())
+        spec = MenuFile.model_validate(data)
     except ValidationError as exc:
-        whole_file_errors = exc
-    problems: list[PathProblem] = []
-    settings: Settings | None = None
-    nodes: dict[str, object] = {}
-    broken: set[str] = set()
-    for error in whole_file_errors.errors():
-        loc = error["loc"]
-        if not loc or loc[0] not in ("settings", "nodes"):
-            problems.append(_problem(data, error))
-    raw_settings = data.get("settings")
-    if isinstance(raw_settings, dict):
-        try:
-            settings = Settings.model_validate(raw_settings)
-        except ValidationError as exc:
-            problems += [_problem(data, e, ("settings",)) for e in exc.errors()]
-            # Check the rest of the file against the settings that are well formed.
-            bad_fields = {e["loc"][0] for e in exc.errors() if e["loc"]}
-            try:
-                settings = Settings.model_validate(
-                    {k: v for k, v in raw_settings.items() if k not in bad_fields}
-                )
-            except ValidationError:
-                settings = None
-    raw_nodes = data.get("nodes")
-    if isinstance(raw_nodes, dict):
-        for name, raw in raw_nodes.items():
-            try:
-                nodes[name] = _NODE.validate_python(raw)
-            except ValidationError as exc:
-                broken.add(name)
-                problems += [_problem(data, e, ("nodes", name)) for e in exc.errors()]
+        whole_file_errors = exc.errors()
     else:
-        problems += [_problem(data, e) for e in whole_file_errors.errors()
-                     if e["loc"][:1] == ("nodes",)]
-    if settings is not None and isinstance(raw_nodes, dict):
-        partial = MenuFile.model_construct(
-            settings=settings,
-            schedules=data.get("schedules") if isinstance(data.get("schedules"), dict) else {},
-            nodes=nodes,
-        )
-        problems = _dedupe(problems) + _cross_checks(partial, broken)
-        return None, problems
-    return None, _dedupe(problems)
+        return spec, check_menu(spec, set())
+    problems: list[PathProblem] = []
+    broken: set[str] = set()
+    sections = ("settings", "schedules", "nodes")
+    for error in whole_file_errors:
+        loc = error["loc"]
+        if not loc or loc[0] not in sections or not isinstance(data.get(str(loc[0])), dict):
+            problems.append(_problem(data, error))
+    settings = None
+    if isinstance(data.get("settings"), dict):
+        settings = _each(data, ("settings",), data["settings"], _SETTINGS, problems)
+    schedules: dict[str, object] = {}
+    nodes: dict[str, object] = {}
+    for section, adapter, valid in (("schedules", _SCHEDULE, schedules), ("nodes", _NODE, nodes)):
+        raw_section = data.get(section)
+        if not isinstance(raw_section, dict):
+            continue
+        for name, raw in raw_section.items():
+            model = _each(data, (section, name), raw, adapter, problems)
+            if model is None:
+                broken.add(name)
+            else:
+                valid[name] = model
+    problems = _dedupe(problems)
+    if settings is not None and isinstance(data.get("nodes"), dict):
+        partial = MenuFile.model_construct(settings=settings, schedules=schedules, nodes=nodes)
+        problems += check_menu(partial, broken)
+    return None, problems
 
 
-def _cross_checks(spec: MenuFile, broken: set[str]) -> list[PathProblem]:
-    return check_menu(spec, broken)
+def _each(
+    data: dict[str, object],
+    prefix: tuple[str, ...],
+    raw: object,
+    adapter: TypeAdapter[Any],
+    problems: list[PathProblem],
+) -> Any:
+    """Validates one part; on errors, reports them and retries without the offending fields so
+    the rest of the part can still be checked against the rest of the file."""
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+    problems += [_problem(data, e, prefix) for e in errors]
+    pruned = copy.deepcopy(raw)
+    # A removed field can leave its container incomplete: then the container goes too.
+    for _ in range(4):
+        paths = sorted({_resolve(pruned, e["loc"])[0] for e in errors}, reverse=True)
+        if () in paths:
+            return None
+        for path in paths:
+            _delete(pruned, path)
+        try:
+            return adapter.validate_python(pruned)
+        except ValidationError as exc:
+            errors = exc.errors()
+    return None
+
+
+def _delete(data: object, path: Path) -> None:
+    *parents, last = path
+    for part in parents:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return
+    if isinstance(data, dict):
+        data.pop(last, None)
+    elif isinstance(data, list) and isinstance(last, int) and last < len(data):
+        del data[last]
 
 
 def load_menu(path: str | FilePath, display_name: str | None = None) -> Menu:

@@ -12,7 +12,14 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 NODE_NAME = r"^[a-z][a-z0-9_]{0,47}$"
 AREAS = ("cadastro", "educacional", "financas", "nfe")
@@ -143,19 +150,25 @@ class Holidays(Strict):
     closed: list[date] = []
 
 
+def _check_days(value: str) -> str:
+    expand_days(value)
+    return value
+
+
+def _check_range(value: str) -> str:
+    parse_range(value)
+    return value
+
+
+Days = Annotated[str, AfterValidator(_check_days)]
+TimeRange = Annotated[str, AfterValidator(_check_range)]
+
+
 class Schedule(Strict):
-    hours: dict[str, str | list[str]]
+    # Checked entry by entry so a mistake is reported at its own line.
+    hours: dict[Days, TimeRange | list[TimeRange]]
     plantao: list[PlantaoWindow] = []
     holidays: Holidays = Holidays()
-
-    @field_validator("hours")
-    @classmethod
-    def _weekly(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
-        for days, ranges in value.items():
-            expand_days(days)
-            for text in [ranges] if isinstance(ranges, str) else ranges:
-                parse_range(text)
-        return value
 
 
 def expand_days(spec: str) -> list[int]:
