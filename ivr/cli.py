@@ -14,28 +14,29 @@ from ivr.menu.schema import MenuNode, MessageNode, TicketStatusNode, TransferNod
 menus_cli = AppGroup("menus", help="Check or show the menu file.")
 
 
-def _path(file: str | None) -> str:
-    return file or str(current_app.config["MENUS_FILE"])
+def _load_or_exit(file: str | None) -> tuple[Menu, str]:
+    """The menu in FILE (default: the served one), or exit 1 listing FILE:LINE: problems."""
+    path = file or str(current_app.config["MENUS_FILE"])
+    try:
+        return load_menu(path, display_name=path), path
+    except MenuError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        sys.exit(1)
 
 
 @menus_cli.command("check")
 @click.argument("file", required=False)
 def check(file: str | None) -> None:
     """Validate FILE (default: the served menu); exit 1 listing FILE:LINE: problems."""
-    path = _path(file)
-    try:
-        menu = load_menu(path, display_name=file or path)
-    except MenuError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
-        sys.exit(1)
+    menu, path = _load_or_exit(file)
     nodes = menu.spec.nodes
     kinds: dict[str, int] = {}
     for node in nodes.values():
         kinds[node.type] = kinds.get(node.type, 0) + 1
     summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-    click.echo(f"{file or path}: OK, version {menu.version}: {len(nodes)} nodes ({summary}), "
+    click.echo(f"{path}: OK, version {menu.version}: {len(nodes)} nodes ({summary}), "
                f"{len(menu.schedules)} schedule(s).")
 
 
@@ -43,13 +44,7 @@ def check(file: str | None) -> None:
 @click.argument("file", required=False)
 def show(file: str | None) -> None:
     """Print the tree of FILE (default: the served menu) as text."""
-    path = _path(file)
-    try:
-        menu = load_menu(path, display_name=file or path)
-    except MenuError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        sys.exit(1)
+    menu, _ = _load_or_exit(file)
     for line in tree_lines(menu):
         click.echo(line)
 

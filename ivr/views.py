@@ -5,6 +5,7 @@ engine reply out as TwiML.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -13,7 +14,9 @@ from auth import pending
 from auth.service import current_login, end_call
 from database.flask_ext import get_db, request_session
 from ivr import engine
+from ivr.actions import Reply
 from ivr.calls.recorder import CallStarted, complete_call
+from ivr.menu import Menu
 from ivr.state import CallState
 from ivr.webhook import (
     Form,
@@ -59,37 +62,33 @@ def incoming(form: Form) -> Response:
     return twiml(reply, menu, CallState(node=main, path=(main,)))
 
 
-@bp.post("/voice/step")
-@provider_webhook
-def step(form: Form) -> Response:
+def _step(form: Form, handle: Callable[[Menu, CallState], Reply]) -> Response:
+    """A webhook of a call in progress: its state from the URL, or the main menu again."""
     menu = registry().current()
     state = _state()
     if state is None:
-        reply = engine.restart(menu, now(), call_context(), menu.settings.menu_changed)
-        return twiml(reply, menu)
-    reply = engine.on_keys(menu, state, form.get("Digits"), now(), call_context())
-    return twiml(reply, menu, state)
+        return twiml(engine.restart(menu, now(), call_context(), menu.settings.menu_changed), menu)
+    return twiml(handle(menu, state), menu, state)
+
+
+@bp.post("/voice/step")
+@provider_webhook
+def step(form: Form) -> Response:
+    return _step(form, lambda menu, state: engine.on_keys(
+        menu, state, form.get("Digits"), now(), call_context()))
 
 
 @bp.post("/voice/enter")
 @provider_webhook
 def enter(form: Form) -> Response:
-    menu = registry().current()
-    state = _state()
-    if state is None:
-        return twiml(engine.restart(menu, now(), call_context(), menu.settings.menu_changed), menu)
-    return twiml(engine.enter(menu, state, now(), call_context()), menu, state)
+    return _step(form, lambda menu, state: engine.enter(menu, state, now(), call_context()))
 
 
 @bp.post("/voice/dialed")
 @provider_webhook
 def dialed(form: Form) -> Response:
-    menu = registry().current()
-    state = _state()
-    if state is None:
-        return twiml(engine.restart(menu, now(), call_context(), menu.settings.menu_changed), menu)
-    reply = engine.on_dial_result(menu, state, form.get("DialCallStatus"), now(), call_context())
-    return twiml(reply, menu, state)
+    return _step(form, lambda menu, state: engine.on_dial_result(
+        menu, state, form.get("DialCallStatus"), now(), call_context()))
 
 
 @bp.post("/voice/recorded")

@@ -1,8 +1,10 @@
-"""gunicorn settings for the benchmark: exactly ``gunicorn.conf.py``, with the access log off.
+"""gunicorn settings for the benchmark: exactly ``gunicorn.conf.py``, plus two things it needs.
 
-Both apps are served with this file, so they differ only in the app module. It exists because
-``GUNICORN_ACCESS_LOG=""`` does not switch the access log off in ``gunicorn.conf.py``: gunicorn
-then tries to open a file named "" and refuses to start. ``accesslog = None`` is "off".
+Both apps are served with this file, so they differ only in the app module.
+
+- The access log is off (``accesslog = None``) when ``GUNICORN_ACCESS_LOG`` is empty, whatever
+  ``gunicorn.conf.py`` does with an empty value (gunicorn 27 refuses to open a file named "").
+- The control socket is off: two masters on one host would share its default path.
 """
 
 import os
@@ -14,5 +16,4 @@ exec(compile(_MAIN_CONFIG.read_text(), str(_MAIN_CONFIG), "exec"))  # our own, t
 if not os.environ.get("GUNICORN_ACCESS_LOG"):
     accesslog = None
 
-# Two masters on one host would share the default control socket path; the benchmark needs none.
 control_socket_disable = True
