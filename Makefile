@@ -7,6 +7,8 @@ export FLASK_APP := app
 # A development token so the demo works out of the box; production sets the real one.
 export TWILIO_AUTH_TOKEN ?= demo-auth-token
 export BCRYPT_ROUNDS ?= 12
+# The demo token is public: the demo server listens on this machine only.
+export GUNICORN_BIND ?= 127.0.0.1:8000
 
 .PHONY: run test lint bench call
 

@@ -64,6 +64,8 @@ class Record:
     max_length: int = 120
     timeout: int = 5
     finish_on_key: str = "#"
+    # Where to go when nothing was said (the provider then skips the action); None: goodbye.
+    on_silence: Resume | None = None
 
 
 @dataclass(frozen=True)

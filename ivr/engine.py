@@ -83,6 +83,9 @@ def enter(
                          outcome=Outcome("error", "main menu missing"))
         return restart(menu, now, ctx, menu.settings.menu_changed)
     if node.auth and not ctx.is_logged_in():
+        if isinstance(node, TransferNode) and not is_open(menu, node, now):
+            # No one to talk to: say so now rather than after a login.
+            return closed(menu, node, state, now, ctx, lead)
         return Reply(speech=lead, then=Redirect(Resume(LOGIN, state)))
     if isinstance(node, MenuNode):
         return Reply(speech=(), then=_ask(menu, node, state, lead + prompt_speech(node.prompt)))

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from ivr import engine
 from ivr.twiml import Voice, render_plain
-from ivr.webhook import TWIML, now, registry, twiml
+from ivr.webhook import TWIML, now, parse_form, registry, signature_ok, twiml
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,10 @@ def voice_failure_response(error: Exception) -> Response:
         log.exception("no menu available while handling a failure")
         return Response(render_plain(LAST_RESORT, Voice("Polly.Camila", "pt-BR")), mimetype=TWIML)
     if isinstance(error, HTTPException):
-        # An unknown /voice path or method: a call we cannot place. Start it over.
+        # An unknown /voice path or method. Not from the provider: refused like any unsigned
+        # request. From the provider: a call we cannot place, started over.
+        if not signature_ok(parse_form()):
+            return Response("Forbidden\n", status=403, mimetype="text/plain")
         log.warning("unknown voice URL %s %s (%s)", request.method, request.path, error.code)
         reply = engine.restart(menu, now(), engine.CallContext(), menu.settings.menu_changed)
         return twiml(reply, menu)

@@ -63,13 +63,15 @@ class MenuRegistry:
                 return
             try:
                 menu = load_menu(self.path)
-            except MenuError as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever is wrong, keep the good menu
+                problems = exc.problems if isinstance(exc, MenuError) else [
+                    f"{self.path}:1: cannot be loaded: {exc}"]
                 self.refused = RefusedEdit(
-                    problems=tuple(str(p) for p in exc.problems),
+                    problems=tuple(str(p) for p in problems),
                     at=datetime.now(UTC),
                     fingerprint=fingerprint,
                 )
-                for problem in exc.problems:
+                for problem in problems:
                     log.error("menu edit refused, still serving %s: %s",
                               self._menu.version, problem)
                 return
@@ -85,7 +87,7 @@ class MenuRegistry:
         menu = self.current()
         return {
             "version": menu.version,
-            "file": str(self.path),
+            "file": self.path.name,
             "loaded_at": self.loaded_at.isoformat(),
             "refused_edit": None if self.refused is None else {
                 "at": self.refused.at.isoformat(),

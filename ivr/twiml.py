@@ -32,8 +32,15 @@ def _render_cached(reply: Reply, voice: Voice, url_for: UrlFor) -> str:
     response = VoiceResponse()
     then = reply.then
     if isinstance(then, Ask):
-        # Speech before an Ask belongs inside the Gather so the caller can key over it.
-        _gather(response, then, reply.speech + then.speech, voice, url_for)
+        # Speech before an Ask belongs inside the Gather so the caller can key over it, except
+        # leading pauses: a deliberate wait (the delay after failed logins) must not be skipped.
+        speech = reply.speech + then.speech
+        waits = 0
+        while waits < len(speech) and speech[waits].pause and not speech[waits].text \
+                and not speech[waits].audio_url:
+            waits += 1
+        _speak(response, speech[:waits], voice)
+        _gather(response, then, speech[waits:], voice, url_for)
         return response.to_xml()
     _speak(response, reply.speech, voice)
     if isinstance(then, Dial):
@@ -51,9 +58,12 @@ def _render_cached(reply: Reply, voice: Voice, url_for: UrlFor) -> str:
     elif isinstance(then, Record):
         response.record(action=url_for(then.resume), method="POST", max_length=then.max_length,
                         timeout=then.timeout, finish_on_key=then.finish_on_key, play_beep=True)
-        # An empty recording does not call the action: end politely instead of in silence.
-        _speak(response, (Speech(text="Não recebemos nenhuma mensagem. Até logo."),), voice)
-        response.hangup()
+        # An empty recording does not call the action: the provider goes on to what follows.
+        if then.on_silence is not None:
+            response.redirect(url_for(then.on_silence), method="POST")
+        else:
+            _speak(response, (Speech(text="Não recebemos nenhuma mensagem. Até logo."),), voice)
+            response.hangup()
     elif isinstance(then, Redirect):
         response.redirect(url_for(then.resume), method="POST")
     else:

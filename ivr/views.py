@@ -13,6 +13,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from auth import pending
 from auth.service import current_login, end_call
 from database.flask_ext import get_db, request_session
+from database.migrate import schema_is_current
 from ivr import engine
 from ivr.actions import Reply
 from ivr.calls.recorder import CallStarted, complete_call
@@ -30,6 +31,8 @@ from ivr.webhook import (
 log = logging.getLogger(__name__)
 
 bp = Blueprint("ivr", __name__)
+
+FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
 def call_context() -> engine.CallContext:
@@ -54,12 +57,11 @@ def _state() -> CallState | None:
 @provider_webhook
 def incoming(form: Form) -> Response:
     menu = registry().current()
-    if g.call_sid:
-        recorder().record(CallStarted(g.call_sid, _number(form.get("From")),
-                                      _number(form.get("To")), now()))
-    reply = engine.start(menu, now(), call_context())
+    moment = now()
+    started = CallStarted(g.call_sid, _number(form.get("From")), _number(form.get("To")), moment)
+    reply = engine.start(menu, moment, call_context())
     main = menu.settings.main_menu
-    return twiml(reply, menu, CallState(node=main, path=(main,)))
+    return twiml(reply, menu, CallState(node=main, path=(main,)), started)
 
 
 def _step(form: Form, handle: Callable[[Menu, CallState], Reply]) -> Response:
@@ -104,8 +106,8 @@ def recorded(form: Form) -> Response:
 def status(form: Form) -> Response:
     """The provider's status callback: completes the call record and ends the call's login."""
     call_sid = g.call_sid
-    if not call_sid:
-        return Response("", status=204)
+    if not call_sid or form.get("CallStatus") not in FINAL_STATUSES:
+        return Response("", status=204)  # progress events (ringing, answered...) change nothing
     duration_raw = form.get("CallDuration", "")
     # A call lasts seconds to hours; anything else is not a duration we can store.
     duration = int(duration_raw) if duration_raw.isascii() and duration_raw.isdigit() \
@@ -130,10 +132,10 @@ def status(form: Form) -> Response:
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     menu_status = registry().status()
-    database_ok = get_db().ping()
+    database_ok = schema_is_current(get_db())
     body = {
         "status": "ok" if database_ok else "degraded",
-        "database": "ok" if database_ok else "unreachable",
+        "database": "ok" if database_ok else "unreachable or not migrated",
         "menu": menu_status,
         "time": datetime.now().astimezone().isoformat(),
     }

@@ -31,7 +31,7 @@ from ivr.calls.models import Call
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.25
-MAX_BATCH = 500
+MAX_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class CallStepped:
     node: str
     outcome: Outcome | None
     at: datetime
+    # Set on the first step of a call: one event instead of a start and a step.
+    started: CallStarted | None = None
 
 
 Event = CallStarted | CallStepped
@@ -85,14 +87,16 @@ class CallRecorder:
             except Exception:  # noqa: BLE001 - interpreter shutting down
                 return
             batch = [first]
-            # Gather what arrives within the flush window into one transaction.
+            # Gather what arrives within the flush window, then write all of it, so the queue
+            # cannot outgrow the writer however busy the worker is.
             time.sleep(FLUSH_SECONDS)
-            while len(batch) < MAX_BATCH:
+            while True:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self._write(batch)
+            for start in range(0, len(batch), MAX_BATCH):
+                self._write(batch[start:start + MAX_BATCH])
 
     def flush(self) -> None:
         """Write whatever is queued now (status callback, tests, shutdown)."""
@@ -124,10 +128,12 @@ def _merge(batch: list[Event]) -> list[dict[str, Any]]:
             "started_at": None, "path": "", "steps": 0, "last_node": None,
             "outcome": None, "outcome_detail": None, "updated_at": None,
         })
+        started = event if isinstance(event, CallStarted) else event.started
+        if started is not None:
+            row["from_number"] = row["from_number"] or started.from_number
+            row["to_number"] = row["to_number"] or started.to_number
+            row["started_at"] = row["started_at"] or started.at
         if isinstance(event, CallStarted):
-            row["from_number"] = row["from_number"] or event.from_number
-            row["to_number"] = row["to_number"] or event.to_number
-            row["started_at"] = row["started_at"] or event.at
             continue
         row["steps"] += 1
         if row["updated_at"] is None or event.at >= row["updated_at"]:

@@ -62,6 +62,17 @@ class Menu:
 
 
 def parse_menu(text: str, filename: str) -> Menu:
+    try:
+        return _parse_menu(text, filename)
+    except MenuError:
+        raise
+    except RecursionError:
+        raise MenuError([Problem(filename, 1, "YAML aliases nest too deeply")]) from None
+    except Exception as exc:  # noqa: BLE001 - a menu we cannot load is refused, never fatal
+        raise MenuError([Problem(filename, 1, f"cannot be loaded: {exc}")]) from None
+
+
+def _parse_menu(text: str, filename: str) -> Menu:
     source = read_yaml(text)
     problems = [Problem(filename, line, message) for line, message in source.problems]
     if source.data is None:
@@ -75,10 +86,17 @@ def parse_menu(text: str, filename: str) -> Menu:
         raise MenuError(sorted(problems, key=lambda p: p.line))
     version = str(spec.version) if spec.version is not None else ""
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    schedules = {}
+    for name, schedule in spec.schedules.items():
+        try:
+            schedules[name] = compile_schedule(name, schedule, spec.settings.timezone)
+        except ValueError as exc:
+            problems.append(Problem(filename, source.line_of(("schedules", name)), str(exc)))
+    if problems:
+        raise MenuError(problems)
     return Menu(
         spec=spec,
-        schedules={name: compile_schedule(name, s, spec.settings.timezone)
-                   for name, s in spec.schedules.items()},
+        schedules=schedules,
         version=f"{version}+{digest}" if version else digest,
         source=filename,
     )

@@ -110,7 +110,7 @@ class Settings(Strict):
     timezone: str = "America/Sao_Paulo"
     main_menu: str = Field(pattern=NODE_NAME)
     repeat_key: Literal["*"] = "*"
-    main_menu_key: str = Field("0", pattern=r"^[0-9#]$")
+    main_menu_key: str = Field("0", pattern=r"^[0-9]$")
     portal: str = "suporte.totvs.com.br"
     retries: Retries = Retries()
     apology: str = "Desculpe, tivemos um problema."
@@ -143,10 +143,21 @@ class PlantaoWindow(Strict):
         return None if value is None else check_target(value)
 
 
+def _check_month_day(value: str) -> str:
+    try:
+        date(2000, int(value[:2]), int(value[3:]))  # a leap year: 02-29 is a real holiday date
+    except ValueError:
+        raise ValueError(f"'{value}' is not a day of the year (MM-DD)") from None
+    return value
+
+
+MonthDay = Annotated[str, Field(pattern=r"^\d{2}-\d{2}$"), AfterValidator(_check_month_day)]
+
+
 class Holidays(Strict):
     country: Literal["BR"] | None = "BR"
     state: str | None = Field(None, pattern=r"^[A-Z]{2}$")
-    local: list[date | Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")]] = []
+    local: list[date | MonthDay] = []
     closed: list[date] = []
 
 
