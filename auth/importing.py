@@ -4,6 +4,13 @@ A company is identified by its CNPJ, a contact by its CPF: importing a file twic
 A contact names its company by CNPJ (in the database or earlier in the same file). A plaintext
 ``password`` is stored only as a bcrypt hash; ``password_hash`` (already bcrypt) may come instead.
 On update, a field the record leaves out (``password``, ``admin``) keeps its stored value.
+
+A given ``password_hash`` must have a cost of 04 to 14 (``MAX_CHECKED_ROUNDS``): every step
+doubles the time a login takes to check it, and a cost-31 hash would hold a worker for days. A cost
+below ``BCRYPT_ROUNDS`` is accepted and upgraded at the contact's next good login; until then a
+wrong password for that contact is answered faster than an unknown CPF (which costs a check at
+``BCRYPT_ROUNDS``), so the timing tells that the CPF exists. Prefer plaintext ``password`` (hashed
+here at ``BCRYPT_ROUNDS``) or hashes made at the configured cost.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from sqlalchemy.orm import Session
 from auth.documents import cnpj_problem, cpf_problem, normalize_document
 from auth.models import NAME_LENGTH, Company, Contact, utc_now
 from auth.passwords import (
+    MAX_CHECKED_ROUNDS,
     PASSWORD_RULE,
     hash_cost,
     hash_password,
@@ -49,8 +57,18 @@ def _password(raw: str) -> str:
 
 
 def _password_hash(raw: str) -> str:
+    """A bcrypt hash of cost 04 to 14; below ``BCRYPT_ROUNDS`` it is accepted but, until the
+    contact's next good login upgrades it, makes a wrong password quicker to refuse than an
+    unknown CPF (see the module docstring)."""
     if not looks_like_bcrypt_hash(raw):
-        raise ValueError("must be a bcrypt hash ($2b$, cost 04 to 31, 53 more characters)")
+        raise ValueError("must be a bcrypt hash ($2b$, cost 04 to 14, 53 more characters)")
+    cost = hash_cost(raw)
+    if cost > MAX_CHECKED_ROUNDS:
+        raise ValueError(
+            f"bcrypt cost {cost} is too high: at most {MAX_CHECKED_ROUNDS}, or every login of "
+            "this contact would hold the server far too long (each step doubles the time); "
+            "give the plain password instead, or a hash made at the configured cost"
+        )
     return raw
 
 

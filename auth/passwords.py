@@ -10,6 +10,9 @@ import bcrypt
 DEFAULT_ROUNDS = 12
 MIN_ROUNDS = 4
 MAX_ROUNDS = 31
+# The costliest hash a login will check (unless BCRYPT_ROUNDS is set higher still): each step
+# doubles the time, so 14 is ~1 s where 12 is ~0.25 s, and a cost-31 hash would take days.
+MAX_CHECKED_ROUNDS = 14
 PASSWORD_RULE = "must be 4 to 12 digits"  # noqa: S105 - the rule, not a secret
 
 _PASSWORD = re.compile(r"[0-9]{4,12}")
@@ -49,15 +52,23 @@ def dummy_hash(rounds: int) -> str:
     return bcrypt.hashpw(_STAND_IN_PASSWORD, _salt(rounds)).decode("ascii")
 
 
+def too_costly(password_hash: str, rounds: int = DEFAULT_ROUNDS) -> bool:
+    """True for a hash a login refuses to check: costlier than 14 and than ``rounds``."""
+    return hash_cost(password_hash) > max(MAX_CHECKED_ROUNDS, rounds)
+
+
 def password_matches(password: str, password_hash: str | None, *, rounds: int) -> bool:
     """True when ``password`` is well formed and matches ``password_hash``.
 
     Always runs exactly one bcrypt check, against ``dummy_hash(rounds)`` when there is no hash,
     so a missing contact or password costs the same time as a wrong one. A malformed password
-    (letters, 10,000 digits) is checked as a stand-in, since bcrypt refuses over 72 bytes.
+    (letters, 10,000 digits) is checked as a stand-in, since bcrypt refuses over 72 bytes. A
+    hash too costly to check (``too_costly``: the importer refuses those, but one may be written
+    by hand) never matches and costs the dummy's check instead of hanging the worker.
     """
+    usable = password_hash is not None and not too_costly(password_hash, rounds)
     well_formed = is_valid_password(password)
     candidate = password.encode("ascii") if well_formed else _STAND_IN_PASSWORD
-    target = password_hash if password_hash is not None else dummy_hash(rounds)
+    target = password_hash if usable and password_hash is not None else dummy_hash(rounds)
     matched = bcrypt.checkpw(candidate, target.encode("ascii"))
-    return matched and well_formed and password_hash is not None
+    return matched and well_formed and usable

@@ -3,17 +3,29 @@
 Held in the database by CallSid rather than in the action URL: URLs end up in the provider's
 request logs and in access logs, where a full CPF must never appear. Any instance serving the
 password step finds it here.
+
+A plaintext CPF must not outlive its use: an entry older than ``PENDING_FOR`` (10 minutes, far
+longer than keying a password takes) is ignored and deleted when read, and every new entry first
+sweeps away the ones older than ``SWEEP_AFTER`` (calls that hung up at the password prompt). The
+table holds a handful of rows, so the sweep's scan costs nothing worth an index.
+
+The password step reads the entry (``peek_cpf``), runs bcrypt, and only then ``consume``s it in the
+short write transaction that records the result: no write lock is held while bcrypt runs.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from database.base import Base, UTCDateTime
+
+PENDING_FOR = timedelta(minutes=10)
+SWEEP_AFTER = timedelta(hours=1)
 
 
 class PendingLogin(Base):
@@ -24,7 +36,18 @@ class PendingLogin(Base):
     keyed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+@dataclass(frozen=True)
+class PendingCpf:
+    """One entry as read; ``consume`` deletes exactly this entry (not one keyed since)."""
+
+    call_sid: str
+    cpf: str = field(repr=False)
+    keyed_at: datetime
+
+
 def remember_cpf(session: Session, call_sid: str, cpf: str, now: datetime) -> None:
+    """Keeps the CPF for this call's password step (replacing an earlier one of the call)."""
+    session.execute(delete(PendingLogin).where(PendingLogin.keyed_at < now - SWEEP_AFTER))
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = insert(PendingLogin).values(call_sid=call_sid, cpf=cpf, keyed_at=now)
     session.execute(stmt.on_conflict_do_update(
@@ -32,12 +55,50 @@ def remember_cpf(session: Session, call_sid: str, cpf: str, now: datetime) -> No
     ))
 
 
-def take_cpf(session: Session, call_sid: str) -> str | None:
-    """The CPF keyed on this call, forgotten as it is read (one password try per CPF entry)."""
-    cpf = session.scalar(select(PendingLogin.cpf).where(PendingLogin.call_sid == call_sid))
-    if cpf is not None:
-        session.execute(delete(PendingLogin).where(PendingLogin.call_sid == call_sid))
-    return cpf
+def peek_cpf(session: Session, call_sid: str, now: datetime) -> PendingCpf | None:
+    """The CPF keyed on this call, left in place; None if there is none or it is stale.
+
+    Only reads, except that a stale entry is deleted (the caller commits): then None is returned
+    and there is nothing slow left to do before the commit.
+    """
+    row = session.execute(
+        select(PendingLogin.cpf, PendingLogin.keyed_at).where(PendingLogin.call_sid == call_sid)
+    ).one_or_none()
+    if row is None:
+        return None
+    entry = PendingCpf(call_sid, row.cpf, row.keyed_at)
+    if now - entry.keyed_at > PENDING_FOR:
+        consume(session, entry)
+        return None
+    return entry
+
+
+def consume(session: Session, entry: PendingCpf) -> bool:
+    """Forgets the entry (one password try per CPF entry); False if it was already gone, taken
+    by a concurrent request of the same call or replaced by a newer entry."""
+    statement = (
+        delete(PendingLogin)
+        .where(
+            PendingLogin.call_sid == entry.call_sid,
+            PendingLogin.cpf == entry.cpf,
+            PendingLogin.keyed_at == entry.keyed_at,
+        )
+        .returning(PendingLogin.call_sid)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def take_cpf(session: Session, call_sid: str, now: datetime) -> str | None:
+    """The CPF keyed on this call, forgotten as it is read; a stale entry is deleted, not read.
+
+    For callers with nothing slow between reading and forgetting: the password step, which runs
+    bcrypt in between, uses ``peek_cpf`` and ``consume`` instead.
+    """
+    entry = peek_cpf(session, call_sid, now)
+    if entry is None or not consume(session, entry):
+        return None
+    return entry.cpf
 
 
 def forget(session: Session, call_sid: str) -> None:

@@ -4,6 +4,11 @@ Every function takes the session from its caller, who commits. Commit after ``ve
 whatever its status: the failure counts and the audit row are part of the answer. Time is passed
 in (``now``, aware UTC) and so is the bcrypt cost (``rounds``, the ``BCRYPT_ROUNDS`` setting).
 
+``verify_login`` is ``check_login`` (reads and bcrypt, no write) then ``record_login`` (the writes,
+no bcrypt). SQLite has one write lock for the whole database, taken at a transaction's first write
+and held to its commit: a caller that splits the two and writes nothing before ``check_login``
+never makes every other writer wait a bcrypt check (~0.25 s at cost 12).
+
 What a caller may learn, and what stays inside:
 
 - ``invalid_cpf``: the check digits are wrong. Decided before any database look-up; anyone can
@@ -28,7 +33,7 @@ withhold their number share one count, under ``anonymous``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -146,6 +151,30 @@ def _audit(
     log("login %s call_sid=%s cpf=%s caller=%s", result, call_sid, masked, caller)
 
 
+@dataclass(frozen=True)
+class LoginCheck:
+    """What ``check_login`` read and worked out, bcrypt included: all ``record_login`` needs.
+
+    Holds the CPF as keyed (for the masked audit) and, after a good password on a cheaper hash,
+    the replacement hash; never the password.
+    """
+
+    call_sid: str
+    caller: str  # the key the per-number count goes under (``anonymous`` when withheld)
+    cpf: str = field(repr=False)
+    now: datetime
+    failures_so_far: int
+    cpf_valid: bool = False
+    contact_id: int | None = None
+    company_id: int | None = None
+    name: str = field(default="", repr=False)
+    has_password: bool = False
+    locked_until: datetime | None = None
+    matched: bool = False
+    # set when the good password's hash is cheaper than ``rounds``: (stored hash, replacement)
+    upgrade: tuple[str, str] | None = field(default=None, repr=False)
+
+
 def verify_login(
     session: Session,
     *,
@@ -159,35 +188,46 @@ def verify_login(
     """Checks a CPF and password keyed on call ``call_sid`` from number ``caller``.
 
     ``password`` is ignored when the CPF is invalid, so a view may call this right after the
-    CPF is keyed to refuse a bad one early.
+    CPF is keyed to refuse a bad one early. ``check_login`` then ``record_login``: a caller that
+    must not hold a write lock during bcrypt (SQLite's is database-wide) calls the two itself,
+    with no write before the first.
+    """
+    check = check_login(session, cpf=cpf, password=password, call_sid=call_sid, caller=caller,
+                        now=now, rounds=rounds)
+    return record_login(session, check)
+
+
+def check_login(
+    session: Session,
+    *,
+    cpf: str,
+    password: str,
+    call_sid: str,
+    caller: str | None,
+    now: datetime,
+    rounds: int = DEFAULT_ROUNDS,
+) -> LoginCheck:
+    """The slow half of ``verify_login``: reads, then runs bcrypt; writes nothing.
+
+    Exactly one bcrypt check of cost ``rounds`` whatever the case (unknown CPF, no password,
+    locked, wrong or right password), none for an invalid CPF or a call already at its limit;
+    plus, after a good password on a cheaper hash, the hashing of its replacement.
     """
     _check_call_sid(call_sid)
-    caller_key = _caller_key(caller)
-
-    def audit(result: AuditResult, contact_id: int | None = None) -> None:
-        _audit(session, result=result, cpf=cpf, contact_id=contact_id, caller=caller_key,
-               call_sid=call_sid, now=now)
-
-    def refuse(status: LoginStatus, result: AuditResult, contact_id: int | None) -> LoginResult:
-        audit(result, contact_id)
-        in_call = counters.record_call_failure(session, call_sid, now)
-        from_caller = counters.record_caller_failure(session, caller_key, now)
-        return LoginResult(
-            status="too_many_in_call" if in_call >= MAX_FAILURES_PER_CALL else status,
-            failures_in_call=in_call,
-            delay_seconds=caller_delay_seconds(from_caller),
-        )
-
-    failures_so_far = session.scalar(
-        select(CallLogin.failures).where(CallLogin.call_sid == call_sid)
-    ) or 0
-    if failures_so_far >= MAX_FAILURES_PER_CALL:
-        audit("call_limit")
-        return LoginResult(status="too_many_in_call", failures_in_call=failures_so_far)
-
+    check = LoginCheck(
+        call_sid=call_sid,
+        caller=_caller_key(caller),
+        cpf=cpf,
+        now=now,
+        failures_so_far=session.scalar(
+            select(CallLogin.failures).where(CallLogin.call_sid == call_sid)
+        ) or 0,
+    )
+    if check.failures_so_far >= MAX_FAILURES_PER_CALL:
+        return check
     digits = normalize_document(cpf)
     if not is_valid_cpf(digits):
-        return refuse("invalid_cpf", "invalid_cpf", None)
+        return check
 
     contact = session.execute(
         select(
@@ -198,47 +238,93 @@ def verify_login(
     password_hash = contact.password_hash if contact is not None else None
     # one bcrypt check whatever the case, so every refusal takes the same time
     matched = password_matches(password, password_hash, rounds=rounds)
-
     if contact is None:
-        return refuse("failed", "unknown_cpf", None)
-    if password_hash is None:
-        return refuse("failed", "no_password", contact.id)
-    if contact.locked_until is not None and contact.locked_until > now:
-        return refuse("locked", "locked", contact.id)
-    if not matched:
-        count = counters.record_contact_failure(session, contact.id, now)
-        if count is None:  # locked by a concurrent attempt since we read it
-            return refuse("locked", "locked", contact.id)
-        locks = count >= counters.LOCK_THRESHOLD
-        return refuse("failed", "bad_password_locks" if locks else "bad_password", contact.id)
-    if not counters.clear_contact_failures(session, contact.id, now):
-        return refuse("locked", "locked", contact.id)
-
-    counters.bind_call_login(
-        session, call_sid, contact_id=contact.id, company_id=contact.company_id, now=now
-    )
-    if hash_cost(password_hash) < rounds:
-        _upgrade_hash(session, contact.id, password_hash, password, rounds)
-    audit("ok", contact.id)
-    return LoginResult(
-        status="ok",
-        failures_in_call=failures_so_far,
+        return replace(check, cpf_valid=True)
+    upgrade = None
+    locked = contact.locked_until is not None and contact.locked_until > now
+    if matched and not locked and password_hash is not None and hash_cost(password_hash) < rounds:
+        upgrade = (password_hash, hash_password(password, rounds))
+    return replace(
+        check,
+        cpf_valid=True,
         contact_id=contact.id,
         company_id=contact.company_id,
-        first_name=first_name_of(contact.name),
+        name=contact.name,
+        has_password=password_hash is not None,
+        locked_until=contact.locked_until,
+        matched=matched,
+        upgrade=upgrade,
     )
 
 
-def _upgrade_hash(
-    session: Session, contact_id: int, old_hash: str, password: str, rounds: int
-) -> None:
-    """Rehashes at the configured cost, unless the password changed meanwhile."""
+def record_login(session: Session, check: LoginCheck) -> LoginResult:
+    """The quick half of ``verify_login``: the writes its answer takes, and that answer.
+
+    Counters, lock, the call's login, the audit row and a hash upgrade, each counter by one atomic
+    statement (a lock set by a concurrent attempt since ``check_login`` read the contact is
+    honoured). Commit soon after: no bcrypt runs here.
+    """
+    now = check.now
+
+    def audit(result: AuditResult, contact_id: int | None = None) -> None:
+        _audit(session, result=result, cpf=check.cpf, contact_id=contact_id,
+               caller=check.caller, call_sid=check.call_sid, now=now)
+
+    def refuse(status: LoginStatus, result: AuditResult, contact_id: int | None) -> LoginResult:
+        audit(result, contact_id)
+        in_call = counters.record_call_failure(session, check.call_sid, now)
+        from_caller = counters.record_caller_failure(session, check.caller, now)
+        return LoginResult(
+            status="too_many_in_call" if in_call >= MAX_FAILURES_PER_CALL else status,
+            failures_in_call=in_call,
+            delay_seconds=caller_delay_seconds(from_caller),
+        )
+
+    if check.failures_so_far >= MAX_FAILURES_PER_CALL:
+        audit("call_limit")
+        return LoginResult(status="too_many_in_call", failures_in_call=check.failures_so_far)
+    if not check.cpf_valid:
+        return refuse("invalid_cpf", "invalid_cpf", None)
+    contact_id = check.contact_id
+    if contact_id is None or check.company_id is None:
+        return refuse("failed", "unknown_cpf", None)
+    if not check.has_password:
+        return refuse("failed", "no_password", contact_id)
+    if check.locked_until is not None and check.locked_until > now:
+        return refuse("locked", "locked", contact_id)
+    if not check.matched:
+        count = counters.record_contact_failure(session, contact_id, now)
+        if count is None:  # locked by a concurrent attempt since we read it
+            return refuse("locked", "locked", contact_id)
+        locks = count >= counters.LOCK_THRESHOLD
+        return refuse("failed", "bad_password_locks" if locks else "bad_password", contact_id)
+    if not counters.clear_contact_failures(session, contact_id, now):
+        return refuse("locked", "locked", contact_id)
+
+    counters.bind_call_login(
+        session, check.call_sid, contact_id=contact_id, company_id=check.company_id, now=now
+    )
+    if check.upgrade is not None:
+        _store_upgrade(session, contact_id, *check.upgrade)
+    audit("ok", contact_id)
+    return LoginResult(
+        status="ok",
+        failures_in_call=check.failures_so_far,
+        contact_id=contact_id,
+        company_id=check.company_id,
+        first_name=first_name_of(check.name),
+    )
+
+
+def _store_upgrade(session: Session, contact_id: int, old_hash: str, new_hash: str) -> None:
+    """Stores the rehash at the configured cost, unless the password changed meanwhile."""
     session.execute(
         update(Contact)
         .where(Contact.id == contact_id, Contact.password_hash == old_hash)
-        .values(password_hash=hash_password(password, rounds))
+        .values(password_hash=new_hash)
+        .execution_options(synchronize_session=False)
     )
-    logger.info("password hash of contact %s upgraded to cost %s", contact_id, rounds)
+    logger.info("password hash of contact %s upgraded to cost %s", contact_id, hash_cost(new_hash))
 
 
 def current_login(session: Session, call_sid: str) -> LoginInfo | None:

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from auth import pending, prompts
 from auth.documents import is_valid_cpf, normalize_document
-from auth.service import current_login, verify_login
+from auth.service import check_login, current_login, record_login, verify_login
 from database.flask_ext import request_session
 from ivr import engine
 from ivr.actions import Ask, Hangup, Outcome, Reply, Resume, Speech, say
@@ -45,6 +45,17 @@ def ask_cpf(state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0,
     return Reply(then=_ask("auth.cpf", state, lead + say(text), CPF_TIMEOUT, silences))
 
 
+def _ask_password(state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0) -> Reply:
+    return Reply(then=_ask("auth.password", state, lead + say(prompts.ASK_PASSWORD),
+                           PASSWORD_TIMEOUT, silences))
+
+
+def _wait(seconds: int) -> tuple[Speech, ...]:
+    """The growing delay after failures. It must come FIRST in the speech: the renderer plays
+    leading pauses before the ``<Gather>``, where keying cannot cut them short."""
+    return (Speech(pause=seconds),) if seconds > 0 else ()
+
+
 def _let_go(state: CallState) -> Reply:
     return Reply(speech=say(prompts.LET_GO), then=Hangup(),
                  outcome=Outcome("gave_up", f"login:{state.node}"))
@@ -73,7 +84,10 @@ def login(form: Form) -> Response:
 def cpf(form: Form) -> Response:
     menu = registry().current()
     state = _state(menu)
-    digits = normalize_document(form.get("Digits", ""))[:32]
+    keyed = form.get("Digits", "").strip()
+    if keyed == menu.settings.repeat_key:
+        return twiml(ask_cpf(state, silences=_silences()), menu, state)
+    digits = normalize_document(keyed)[:32]
     if not digits:
         silences = _silences() + 1
         if silences >= MAX_SILENCES:
@@ -81,19 +95,18 @@ def cpf(form: Form) -> Response:
         return twiml(ask_cpf(state, say(prompts.SILENCE), silences, again=True), menu, state)
     session = request_session()
     if not is_valid_cpf(digits):
-        # Refused before any look-up; still counts toward the call's three failures.
+        # Refused before any look-up (so no bcrypt); still counts toward the call's 3 failures.
         result = verify_login(session, cpf=digits, password="", call_sid=g.call_sid or "-",
                               caller=form.get("From"), now=now(),
                               rounds=current_app.config["BCRYPT_ROUNDS"])
         session.commit()
         if result.status == "too_many_in_call":
             return twiml(_too_many(menu, state), menu, state)
-        lead = (Speech(pause=result.delay_seconds), *say(prompts.INVALID_CPF))
+        lead = _wait(result.delay_seconds) + say(prompts.INVALID_CPF)
         return twiml(ask_cpf(state, lead, again=True), menu, state)
     pending.remember_cpf(session, g.call_sid or "-", digits, now())
     session.commit()
-    reply = Reply(then=_ask("auth.password", state, say(prompts.ASK_PASSWORD), PASSWORD_TIMEOUT))
-    return twiml(reply, menu, state)
+    return twiml(_ask_password(state), menu, state)
 
 
 @bp.post("/password")
@@ -102,23 +115,33 @@ def password(form: Form) -> Response:
     menu = registry().current()
     state = _state(menu)
     keyed = form.get("Digits", "")
+    call_sid = g.call_sid or "-"
     session = request_session()
+    if keyed.strip() == menu.settings.repeat_key:
+        # Asked again; the CPF stays pending and nothing counts as a try.
+        return twiml(_ask_password(state, silences=_silences()), menu, state)
     if not keyed:
         silences = _silences() + 1
         if silences >= MAX_SILENCES:
-            pending.forget(session, g.call_sid or "-")
+            pending.forget(session, call_sid)
             session.commit()
             return twiml(_let_go(state), menu, state)
-        reply = Reply(then=_ask("auth.password", state, say(prompts.SILENCE, prompts.ASK_PASSWORD),
-                                PASSWORD_TIMEOUT, silences))
-        return twiml(reply, menu, state)
-    cpf_keyed = pending.take_cpf(session, g.call_sid or "-")
-    if cpf_keyed is None:
-        # Out of order (a replayed URL, another call's state): start the login over.
+        return twiml(_ask_password(state, say(prompts.SILENCE), silences), menu, state)
+    # Reads and bcrypt first, every write after: SQLite's write lock (one for the whole
+    # database) is taken at a transaction's first write, and no writer should wait on bcrypt.
+    entry = pending.peek_cpf(session, call_sid, now())
+    if entry is None:
+        # Out of order (a replayed URL, another call's state) or keyed too long ago: start over.
+        session.commit()  # a stale entry was deleted
         return twiml(ask_cpf(state), menu, state)
-    result = verify_login(session, cpf=cpf_keyed, password=keyed[:64], call_sid=g.call_sid or "-",
-                          caller=form.get("From"), now=now(),
-                          rounds=current_app.config["BCRYPT_ROUNDS"])
+    check = check_login(session, cpf=entry.cpf, password=keyed[:64], call_sid=call_sid,
+                        caller=form.get("From"), now=now(),
+                        rounds=current_app.config["BCRYPT_ROUNDS"])
+    if not pending.consume(session, entry):
+        # A concurrent request of this call used the entry meanwhile: one try per CPF entry.
+        session.rollback()
+        return twiml(ask_cpf(state), menu, state)
+    result = record_login(session, check)
     session.commit()
     if result.ok:
         welcome = say(prompts.WELCOME.format(name=result.first_name) if result.first_name
@@ -127,5 +150,5 @@ def password(form: Form) -> Response:
         return twiml(reply, menu, state)
     if result.speakable == "too_many_in_call":
         return twiml(_too_many(menu, state), menu, state)
-    lead = (Speech(pause=result.delay_seconds), *say(prompts.FAILED))
+    lead = _wait(result.delay_seconds) + say(prompts.FAILED)
     return twiml(ask_cpf(state, lead, again=True), menu, state)

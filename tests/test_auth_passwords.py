@@ -6,12 +6,14 @@ import bcrypt
 import pytest
 
 from auth.passwords import (
+    MAX_CHECKED_ROUNDS,
     dummy_hash,
     hash_cost,
     hash_password,
     is_valid_password,
     looks_like_bcrypt_hash,
     password_matches,
+    too_costly,
 )
 
 
@@ -78,3 +80,24 @@ def test_without_a_hash_the_dummy_of_the_same_cost_is_checked(
 )
 def test_bcrypt_hash_shape(value: str, looks_right: bool) -> None:
     assert looks_like_bcrypt_hash(value) is looks_right
+
+
+def test_a_hash_too_costly_to_check_never_matches_and_costs_the_dummy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked: list[int] = []
+    real_checkpw = bcrypt.checkpw
+
+    def spy(password: bytes, hashed: bytes) -> bool:
+        checked.append(hash_cost(hashed.decode()))
+        assert hash_cost(hashed.decode()) <= MAX_CHECKED_ROUNDS, "would hold the worker for days"
+        return real_checkpw(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", spy)
+    assert MAX_CHECKED_ROUNDS == 14
+    costly = "$2b$31$" + "a" * 53  # bcrypt would run 2**31 rounds on it
+    assert too_costly(costly) and too_costly("$2b$15$" + "a" * 53)
+    assert not too_costly("$2b$14$" + "a" * 53)
+    assert not too_costly("$2b$15$" + "a" * 53, rounds=15)  # BCRYPT_ROUNDS set higher still
+    assert not password_matches("1234", costly, rounds=4)
+    assert checked == [4]

@@ -16,8 +16,10 @@ from auth.passwords import hash_cost
 from auth.service import (
     LoginResult,
     caller_delay_seconds,
+    check_login,
     current_login,
     end_call,
+    record_login,
     set_password,
     unlock,
     verify_login,
@@ -400,6 +402,55 @@ def test_default_cost_is_twelve_for_checks_and_upgrades(
     upgraded = load_contact(db).password_hash
     assert upgraded is not None and hash_cost(upgraded) == 12
     assert bcrypt.checkpw(PASSWORD.encode(), upgraded.encode())
+
+
+# --- bcrypt runs with no write pending ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cpf", "password", "status"),
+    [
+        (CPF, PASSWORD, "ok"),  # on a cost-4 hash: upgraded to cost 5
+        (CPF, WRONG_PASSWORD, "failed"),
+        (UNKNOWN_CPF, PASSWORD, "failed"),
+        ("52998224724", PASSWORD, "invalid_cpf"),
+    ],
+)
+def test_check_only_reads_and_record_runs_no_bcrypt(
+    db: Database, checked_costs: list[int], monkeypatch: pytest.MonkeyPatch, cpf: str,
+    password: str, status: str
+) -> None:
+    add_contact(db, rounds=4)
+    hashed: list[int] = []
+    real_hashpw = bcrypt.hashpw
+
+    def spy_hashpw(secret: bytes, salt: bytes) -> bytes:
+        hashed.append(hash_cost(salt.decode()))
+        return real_hashpw(secret, salt)
+
+    monkeypatch.setattr(bcrypt, "hashpw", spy_hashpw)
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.transaction() as session:
+            check = check_login(session, cpf=cpf, password=password, call_sid="CA-1",
+                                caller=CALLER, now=NOW, rounds=5)
+            session.flush()
+            assert set(statements) <= {"SELECT"}
+            bcrypt_so_far = (len(checked_costs), len(hashed))
+            result = record_login(session, check)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    assert (len(checked_costs), len(hashed)) == bcrypt_so_far
+    assert result.status == status
+    assert CPF not in repr(check) and PASSWORD not in repr(check)
+    stored = load_contact(db).password_hash
+    assert stored is not None and hash_cost(stored) == (5 if status == "ok" else 4)
 
 
 # --- what is logged and kept ---------------------------------------------------------------------

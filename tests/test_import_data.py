@@ -160,6 +160,16 @@ def test_a_given_password_hash_is_stored_as_is(db: Database) -> None:
     assert not import_data(db, payload, rounds=ROUNDS).changed
 
 
+@pytest.mark.parametrize("cost", [4, 14])
+def test_a_given_hash_of_cost_4_to_14_is_accepted(db: Database, cost: int) -> None:
+    given_hash = f"$2b${cost:02d}$" + "a" * 53  # not a real hash: the import never checks it
+    payload = good_file()
+    payload["contacts"][0] = {"cpf": CPF, "name": "Maria", "company": CNPJ,
+                              "password_hash": given_hash}
+    import_data(db, payload, rounds=ROUNDS)
+    assert load_contact(db).password_hash == given_hash
+
+
 def test_a_new_password_replaces_the_hash_and_clears_the_lock(db: Database) -> None:
     import_data(db, good_file(), rounds=ROUNDS)
     with db.transaction() as session:
@@ -254,6 +264,10 @@ BAD_CONTACTS: list[tuple[str, dict[str, object], str]] = [
      "contacts[2].password_hash: must be a bcrypt hash"),
     ("not bcrypt", contact(password_hash="5f4dcc3b5aa765d61d8327deb882cf99"),
      "contacts[2].password_hash: must be a bcrypt hash"),
+    ("cost 31 hash", contact(password_hash="$2b$31$" + "a" * 53),
+     "contacts[2].password_hash: bcrypt cost 31 is too high: at most 14"),
+    ("cost 15 hash", contact(password_hash="$2b$15$" + "a" * 53),
+     "contacts[2].password_hash: bcrypt cost 15 is too high: at most 14"),
     ("both secrets", contact(password="1234", password_hash=hash_password("1234", 4)),
      "contacts[2]: give password or password_hash, not both"),
     ("duplicate", contact(cpf=CPF), "contacts[2].cpf: same cpf as contacts[0]"),

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from sqlalchemy import select
+import sqlite3
+import threading
+from datetime import timedelta
 
-from auth.models import Contact, LoginAttempt
-from tests.conftest import MARIA_CPF, MARIA_PASSWORD, SignedClient, call_form
+import bcrypt
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, func, make_url, select, text
+
+from auth.models import CallerFailure, CallLogin, Contact, LoginAttempt
+from auth.pending import PendingLogin
+from tests.conftest import MARIA_CPF, MARIA_PASSWORD, Clock, SignedClient, call_form
 from tests.twiml import Doc
 
 SID = "CA" + "b" * 32
@@ -137,3 +144,153 @@ def test_no_cpf_or_password_in_logs_or_urls(
     with app.extensions["database"].transaction() as session:
         masked = session.scalars(select(LoginAttempt.masked_cpf)).all()
         assert masked and all(MARIA_CPF not in m for m in masked)
+
+
+# --- '*' repeats the prompt ----------------------------------------------------------------------
+
+
+def login_rows(app: Flask) -> tuple[int, int, int, int]:
+    """Audit rows, the calls' and the numbers' failures, pending CPFs."""
+    with app.extensions["database"].session() as session:
+        return (
+            session.scalar(select(func.count()).select_from(LoginAttempt)) or 0,
+            session.scalar(select(func.coalesce(func.sum(CallLogin.failures), 0))) or 0,
+            session.scalar(select(func.coalesce(func.sum(CallerFailure.failures), 0))) or 0,
+            session.scalar(select(func.count()).select_from(PendingLogin)) or 0,
+        )
+
+
+def test_star_at_the_cpf_prompt_repeats_it_without_a_failure(
+    signed: SignedClient, demo_data: None, app: Flask
+) -> None:
+    first = to_team_login(signed)
+    again = post(signed, first.next_url(), "*")
+    assert again.spoken() == first.spoken()
+    assert again.next_url().startswith("/voice/auth/cpf")
+    assert login_rows(app) == (0, 0, 0, 0)
+    doc = post(signed, again.next_url(), MARIA_CPF)
+    doc = post(signed, doc.next_url(), MARIA_PASSWORD)
+    assert "Obrigado, Maria." in doc.spoken()
+
+
+def test_star_at_the_password_prompt_repeats_it_and_keeps_the_cpf(
+    signed: SignedClient, demo_data: None, app: Flask
+) -> None:
+    doc = post(signed, to_team_login(signed).next_url(), MARIA_CPF)
+    again = post(signed, doc.next_url(), "*")
+    assert again.spoken() == doc.spoken()
+    assert again.next_url().startswith("/voice/auth/password")
+    assert login_rows(app) == (0, 0, 0, 1)
+    doc = post(signed, again.next_url(), MARIA_PASSWORD)
+    assert "Obrigado, Maria." in doc.spoken()
+
+
+@pytest.mark.parametrize("step", ["cpf", "password"])
+def test_other_keys_with_a_star_are_still_a_failure(
+    signed: SignedClient, demo_data: None, app: Flask, step: str
+) -> None:
+    doc = to_team_login(signed)
+    if step == "password":
+        doc = post(signed, doc.next_url(), MARIA_CPF)
+    doc = post(signed, doc.next_url(), "48*913")
+    assert "não" in doc.spoken() and doc.next_url().startswith("/voice/auth/cpf")
+    assert login_rows(app)[:3] == (1, 1, 1)
+
+
+# --- the CPF waits 10 minutes at most ------------------------------------------------------------
+
+
+def test_password_keyed_after_ten_minutes_starts_the_login_over(
+    signed: SignedClient, demo_data: None, app: Flask, clock: Clock
+) -> None:
+    doc = post(signed, to_team_login(signed).next_url(), MARIA_CPF)
+    clock.moment += timedelta(minutes=10, seconds=1)
+    doc = post(signed, doc.next_url(), MARIA_PASSWORD)
+    assert "digite o seu CPF" in doc.spoken() and "Obrigado" not in doc.spoken()
+    assert login_rows(app) == (0, 0, 0, 0)  # no try counted, and the stale CPF is gone
+
+
+# --- no write lock while bcrypt runs -------------------------------------------------------------
+
+
+def start_another_writer(url: str) -> None:
+    """Opens a write transaction on a separate connection, failing at once if it would wait.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's one write lock. PostgreSQL has row locks:
+    lock the pending CPF's row, which the password step would otherwise have deleted already.
+    """
+    if url.startswith("sqlite"):
+        connection = sqlite3.connect(make_url(url).database or "", timeout=0.1,
+                                     isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")  # "database is locked" if a writer holds it
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+        return
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            locked = connection.execute(text(
+                "SELECT call_sid FROM pending_logins WHERE call_sid = :sid FOR UPDATE NOWAIT"
+            ), {"sid": SID}).all()
+            assert locked == [(SID,)]
+            connection.rollback()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("password", [MARIA_PASSWORD, "111111"])
+def test_nothing_is_written_while_the_password_is_checked(
+    signed: SignedClient, demo_data: None, app: Flask, monkeypatch: pytest.MonkeyPatch,
+    password: str
+) -> None:
+    doc = post(signed, to_team_login(signed).next_url(), MARIA_CPF)
+    checking, carry_on = threading.Event(), threading.Event()
+    real_checkpw = bcrypt.checkpw
+
+    def slow_checkpw(candidate: bytes, hashed: bytes) -> bool:
+        checking.set()
+        assert carry_on.wait(timeout=30)
+        return real_checkpw(candidate, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", slow_checkpw)
+    answers: list[Doc] = []
+    worker = threading.Thread(target=lambda: answers.append(post(signed, doc.next_url(), password)))
+    worker.start()
+    try:
+        assert checking.wait(timeout=30), "the password step never reached bcrypt"
+        start_another_writer(app.extensions["database"].url)
+    finally:
+        carry_on.set()
+        worker.join(timeout=30)
+
+    assert len(answers) == 1
+    spoken = answers[0].spoken()
+    assert ("Obrigado, Maria." in spoken) is (password == MARIA_PASSWORD)
+    # and the writes did happen, after the check: the CPF is used up, the try recorded
+    assert login_rows(app)[0] == 1 and login_rows(app)[3] == 0
+
+
+# --- the delay after failures cannot be keyed through --------------------------------------------
+
+
+def assert_pause_before_gather(doc: Doc, seconds: int) -> None:
+    assert doc.verbs[:2] == ["Pause", "Gather"], doc.raw
+    assert doc.root[0].attrib["length"] == str(seconds)
+    assert not list(doc.gather.iter("Pause"))
+
+
+def test_the_delay_is_played_before_the_gather(signed: SignedClient, demo_data: None) -> None:
+    doc = to_team_login(signed)
+    doc = post(signed, doc.next_url(), MARIA_CPF)
+    doc = post(signed, doc.next_url(), "111111")
+    assert "Pause" not in doc.raw  # the number's first failure: no delay
+    doc = post(signed, doc.next_url(), MARIA_CPF)
+    doc = post(signed, doc.next_url(), "111111")
+    assert "não conferem" in doc.spoken()
+    assert_pause_before_gather(doc, 2)
+    doc = post(signed, to_team_login(signed, sid="CA" + "c" * 32).next_url(), "52998224700",
+               sid="CA" + "c" * 32)
+    assert "não é válido" in doc.spoken()
+    assert_pause_before_gather(doc, 4)
