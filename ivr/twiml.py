@@ -23,12 +23,14 @@ class Voice:
     language: str
 
 
-def render(reply: Reply, voice: Voice, url_for: UrlFor) -> str:
-    return _render_cached(reply, voice, url_for)
+def render(reply: Reply, voice: Voice, url_for: UrlFor, url_scope: str = "") -> str:
+    """``url_scope``: whatever else ``url_for`` depends on (the public base URL), so that
+    documents rendered for one configuration are never served under another."""
+    return _render_cached(reply, voice, url_for, url_scope)
 
 
 @lru_cache(maxsize=4096)
-def _render_cached(reply: Reply, voice: Voice, url_for: UrlFor) -> str:
+def _render_cached(reply: Reply, voice: Voice, url_for: UrlFor, url_scope: str) -> str:
     response = VoiceResponse()
     then = reply.then
     if isinstance(then, Ask):
