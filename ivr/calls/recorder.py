@@ -17,11 +17,11 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import case, func, literal_column, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from database.session import Database
@@ -30,8 +30,8 @@ from ivr.calls.models import Call
 
 log = logging.getLogger(__name__)
 
-FLUSH_SECONDS = 0.25
-MAX_BATCH = 1000
+FLUSH_SECONDS = 0.2
+MAX_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -146,41 +146,75 @@ def _merge(batch: list[Event]) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
+COLUMNS = ("call_sid", "from_number", "to_number", "started_at", "path", "steps", "last_node",
+           "outcome", "outcome_detail", "updated_at")
+
+# A step wins when it is newer; at the same instant (a frozen clock, or two steps within the
+# clock's resolution) the longer path is the later step.
+_NEWER = ("excluded.updated_at IS NOT NULL AND (calls.updated_at IS NULL"
+          " OR excluded.updated_at > calls.updated_at"
+          " OR (excluded.updated_at = calls.updated_at"
+          " AND length(excluded.path) >= length(calls.path)))")
+
+
+def _step_wins(column: str, *, needs: str = "updated_at") -> str:
+    return (f"{column} = CASE WHEN excluded.{needs} IS NOT NULL AND {_NEWER}"
+            f" THEN excluded.{column} ELSE calls.{column} END")
+
+
+@lru_cache(maxsize=64)
+def _upsert_sql(placeholder: str, rows: int) -> str:
+    """One statement for the whole batch, written out rather than built with the ORM.
+
+    A single statement means the writer thread releases and retakes the GIL once per batch
+    instead of once per row: every retake can stall the thread answering webhooks.
+    """
+    row = "(" + ", ".join([placeholder] * len(COLUMNS)) + ")"
+    values = ", ".join([row] * rows)
+    return (
+        f"INSERT INTO calls ({', '.join(COLUMNS)}) VALUES {values} "  # noqa: S608 - constants
+        "ON CONFLICT (call_sid) DO UPDATE SET "
+        "from_number = COALESCE(calls.from_number, excluded.from_number), "
+        "to_number = COALESCE(calls.to_number, excluded.to_number), "
+        "started_at = COALESCE(calls.started_at, excluded.started_at), "
+        "steps = calls.steps + excluded.steps, "
+        + ", ".join([
+            _step_wins("path"),
+            _step_wins("last_node"),
+            _step_wins("outcome", needs="outcome"),
+            _step_wins("outcome_detail", needs="outcome"),
+            _step_wins("updated_at"),
+        ])
+    )
+
+
+_PLACEHOLDER = {"sqlite": "?", "postgresql": "%s"}
+# SQLite allows 32,766 parameters in a statement; stay well below.
+ROWS_PER_STATEMENT = 500
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    # The text form SQLAlchemy's DateTime uses on SQLite, in UTC like every UTCDateTime.
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def upsert_calls(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Call)
-    new = stmt.excluded
-    table = Call.__table__
-    # Same instant (a frozen clock, or two steps within the clock's resolution): the longer
-    # path is the later step.
-    newer = (
-        table.c.updated_at.is_(None)
-        | (new.updated_at > table.c.updated_at)
-        | ((new.updated_at == table.c.updated_at)
-           & (func.length(new.path) >= func.length(table.c.path)))
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.call_sid],
-        set_={
-            "from_number": func.coalesce(table.c.from_number, new.from_number),
-            "to_number": func.coalesce(table.c.to_number, new.to_number),
-            "started_at": func.coalesce(table.c.started_at, new.started_at),
-            "steps": table.c.steps + new.steps,
-            "path": case((new.updated_at.is_not(None) & newer, new.path), else_=table.c.path),
-            "last_node": case((new.updated_at.is_not(None) & newer, new.last_node),
-                              else_=table.c.last_node),
-            "outcome": case((new.outcome.is_not(None) & newer, new.outcome),
-                            else_=table.c.outcome),
-            "outcome_detail": case((new.outcome.is_not(None) & newer, new.outcome_detail),
-                                   else_=table.c.outcome_detail),
-            "updated_at": case((new.updated_at.is_not(None) & newer, new.updated_at),
-                               else_=table.c.updated_at),
-        },
-    )
-    session.execute(stmt, rows)
+    timestamps = ("started_at", "updated_at")
+    params: list[Any] = []
+    for row in rows:
+        if dialect == "sqlite":
+            params.extend(_sqlite_time(row[c]) if c in timestamps else row[c] for c in COLUMNS)
+        else:
+            params.extend(row[c] for c in COLUMNS)
+    connection = session.connection()
+    width = len(COLUMNS)
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        count = min(ROWS_PER_STATEMENT, len(rows) - start)
+        chunk = params[start * width:(start + count) * width]
+        connection.exec_driver_sql(_upsert_sql(_PLACEHOLDER[dialect], count), tuple(chunk))
 
 
 def complete_call(
