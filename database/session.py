@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -36,7 +36,9 @@ class Database:
     def engine(self) -> Engine:
         if self._engine is None:
             # hide_parameters: SQL errors must never carry a CPF or a hash into a log line.
-            kwargs: dict[str, object] = {"pool_pre_ping": True, "hide_parameters": True}
+            # No pool_pre_ping: it costs a round trip per request; a connection that died with
+            # the server fails once (the caller hears the apology) and the pool is refreshed.
+            kwargs: dict[str, object] = {"hide_parameters": True, "pool_recycle": 1800}
             if self.url.startswith("sqlite"):
                 kwargs = {"connect_args": {"timeout": 5}, "hide_parameters": True}
             else:
@@ -64,6 +66,12 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads that need no transaction: no BEGIN or ROLLBACK round trips."""
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
     def ping(self) -> bool:
         try:

@@ -177,3 +177,58 @@ def test_ticket_status_as_a_menu_step(signed: SignedClient, demo_data: None) -> 
     assert "oito dígitos" in doc.spoken()
     doc = post(signed, doc.next_url(), "34567890")
     assert "NF-e" in doc.spoken() and "aberto" in doc.spoken()
+
+
+def test_in_plantao_the_on_duty_line_takes_the_specialists_call(
+    signed: SignedClient, demo_data: None, clock: Clock
+) -> None:
+    clock.moment = datetime.fromisoformat("2026-12-01T12:30:00-03:00")
+    doc = post(signed, hear_ticket(signed).next_url(), "1")
+    assert doc.dial_target() == "+5511900000090"
+
+
+def test_a_closed_ticket_offers_no_specialist(
+    signed: SignedClient, demo_data: None, clock: Clock
+) -> None:
+    clock.moment = datetime.fromisoformat("2026-12-07T10:00:00-03:00")  # past the deadline
+    doc = hear_ticket(signed)
+    assert "tecle 1" not in doc.spoken()
+    doc = post(signed, doc.next_url(), "1")
+    assert doc.first("Dial") is None and "novo chamado" in doc.spoken()
+
+
+def test_silence_instead_of_a_reason_goes_back_to_the_ticket(
+    signed: SignedClient, demo_data: None
+) -> None:
+    doc = post(signed, hear_ticket(signed).next_url(), "4")
+    record = doc.first("Record")
+    assert record is not None
+    redirect = doc.first("Redirect")
+    assert redirect is not None and redirect.text is not None
+    assert redirect.text.startswith("/voice/tickets/status?s=consulta_chamado.0.0.12345678.")
+    assert doc.verbs[-1] == "Redirect"
+
+
+def test_a_message_recorded_as_the_call_ends_is_still_attached(
+    signed: SignedClient, demo_data: None, app: Flask
+) -> None:
+    doc = post(signed, hear_ticket(signed).next_url(), "1")
+    doc = post(signed, doc.next_url(), DialCallStatus="no-answer")
+    doc = post(signed, doc.next_url(), DialCallStatus="no-answer")
+    assert doc.first("Record") is not None
+    signed.post("/voice/status", call_form(SID, CallStatus="completed", CallDuration="95"))
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE789"
+    post(signed, doc.next_url(), RecordingUrl=url)
+    with app.extensions["database"].transaction() as session:
+        urls = session.scalars(select(TicketEvent.recording_url)).all()
+        assert url in urls
+
+
+def test_star_at_the_number_prompt_repeats_it(signed: SignedClient, demo_data: None) -> None:
+    doc = post(signed, "/voice")
+    doc = post(signed, doc.next_url(), "1")
+    doc = login_through(signed, doc, MARIA_CPF, MARIA_PASSWORD)
+    for _ in range(3):
+        doc = post(signed, doc.next_url(), "*")
+        assert doc.gather.attrib["action"].startswith("/voice/tickets/number")
+        assert "Não encontramos" not in doc.spoken()

@@ -14,7 +14,11 @@ from ivr.menu import Menu
 from ivr.menu.schema import TransferNode
 from ivr.state import CallState
 from tickets import deadlines, speech
+from tickets.lookup import TicketView
 from tickets.models import Ticket
+
+# The ORM object where a ticket changes, the read-only view where it is only read.
+AnyTicket = Ticket | TicketView
 
 STATUS = "tickets.status"
 NUMBER = "tickets.number"
@@ -99,8 +103,8 @@ def not_found(menu: Menu, state: CallState, now: datetime, misses: int) -> Reply
     return ask_number(menu, state, speech.not_found(), misses)
 
 
-def options(ticket: Ticket, now: datetime) -> str:
-    lines = [OPTION_SPECIALIST]
+def options(ticket: AnyTicket, now: datetime) -> str:
+    lines = [OPTION_SPECIALIST] if deadlines.can_leave_message(ticket, now).allowed else []
     if deadlines.can_accept(ticket, now).allowed:
         lines.append(OPTION_ACCEPT)
     if deadlines.can_postpone(ticket, now).allowed:
@@ -111,7 +115,7 @@ def options(ticket: Ticket, now: datetime) -> str:
     return " ".join(lines)
 
 
-def ticket_menu(menu: Menu, state: CallState, ticket: Ticket, now: datetime,
+def ticket_menu(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
                 lead: tuple[Speech, ...] = (), *, full: bool = True, invalid: int = 0) -> Reply:
     """The ticket read out (when ``full``), then what the caller can do with it."""
     state = state.with_entry(ticket.number)
@@ -121,7 +125,7 @@ def ticket_menu(menu: Menu, state: CallState, ticket: Ticket, now: datetime,
     return Reply(then=ask, outcome=Outcome("ticket_status", ticket.number))
 
 
-def on_action_key(menu: Menu, state: CallState, ticket: Ticket, keys: str, now: datetime,
+def on_action_key(menu: Menu, state: CallState, ticket: AnyTicket, keys: str, now: datetime,
                   invalid: int) -> Reply:
     """1 specialist, 2 accept, 3 postpone, 4 reject (after a recording), * repeat, 0 main."""
     settings = menu.settings
@@ -130,6 +134,10 @@ def on_action_key(menu: Menu, state: CallState, ticket: Ticket, keys: str, now: 
     if keys == settings.main_menu_key:
         return back_to_main(menu, state, now)
     if keys == "1":
+        still_open = deadlines.can_leave_message(ticket, now)
+        if not still_open.allowed:
+            return ticket_menu(menu, state, ticket, now, speech.refused(still_open.reason),
+                               full=False)
         return to_specialist(menu, state, ticket, now)
     change: Change | None = {"2": "accept", "3": "postpone", "4": "reject"}.get(keys)  # type: ignore[assignment]
     if change is None:
@@ -146,9 +154,10 @@ def on_action_key(menu: Menu, state: CallState, ticket: Ticket, keys: str, now: 
     if not verdict.allowed:
         return ticket_menu(menu, state, ticket, now, speech.refused(verdict.reason), full=False)
     if change == "reject":
+        here = state.with_entry(ticket.number)
         return Reply(speech=say(ASK_REASON),
-                     then=Record(Resume(REASON, state.with_entry(ticket.number)),
-                                 max_length=MESSAGE_SECONDS))
+                     then=Record(Resume(REASON, here), max_length=MESSAGE_SECONDS,
+                                 on_silence=Resume(STATUS, here)))
     return ask_confirmation(menu, state, change)
 
 
@@ -160,7 +169,7 @@ def ask_confirmation(menu: Menu, state: CallState, change: Change,
     return Reply(then=ask)
 
 
-def after_change(menu: Menu, state: CallState, ticket: Ticket, change: Change,
+def after_change(menu: Menu, state: CallState, ticket: AnyTicket, change: Change,
                  now: datetime) -> Reply:
     done = {
         "accept": speech.after_accept(),
@@ -171,18 +180,23 @@ def after_change(menu: Menu, state: CallState, ticket: Ticket, change: Change,
     return Reply(then=reply.then, outcome=Outcome(f"ticket_{change}", ticket.number))
 
 
-def _team(menu: Menu, ticket: Ticket) -> TransferNode | None:
+def _team(menu: Menu, ticket: AnyTicket) -> TransferNode | None:
     name = menu.settings.teams.get(ticket.area)  # type: ignore[call-overload]
     node = menu.node(name) if name else None
     return node if isinstance(node, TransferNode) else None
 
 
-def to_specialist(menu: Menu, state: CallState, ticket: Ticket, now: datetime) -> Reply:
-    """The specialist's phone, under the area team's hours; no specialist: the team."""
+def to_specialist(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime) -> Reply:
+    """The specialist's phone, under the area team's hours; in plantão, or with no
+    specialist, the team (whose on-duty line then answers)."""
     team = _team(menu, ticket)
-    if team is not None and not engine.is_open(menu, team, now):
-        assert team.schedule is not None
-        return offer_message(menu, state, engine.closed_speech(menu, team.schedule, now))
+    if team is not None:
+        target = engine.transfer_target(menu, team, now)
+        if target is None:
+            assert team.schedule is not None
+            return offer_message(menu, state, engine.closed_speech(menu, team.schedule, now))
+        if target != team.to:  # plantão: reduced staff, the on-duty line takes the call
+            return to_team(menu, state, ticket, now)
     specialist = ticket.specialist
     if specialist is None or not specialist.phone:
         return to_team(menu, state, ticket, now)
@@ -196,7 +210,7 @@ def to_specialist(menu: Menu, state: CallState, ticket: Ticket, now: datetime) -
     )
 
 
-def to_team(menu: Menu, state: CallState, ticket: Ticket, now: datetime,
+def to_team(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
             lead: tuple[Speech, ...] = ()) -> Reply:
     team = _team(menu, ticket)
     target = engine.transfer_target(menu, team, now) if team is not None else None
@@ -216,7 +230,7 @@ def offer_message(menu: Menu, state: CallState, lead: tuple[Speech, ...]) -> Rep
     return Reply(then=ask, outcome=Outcome("closed", f"specialist:{state.entry}"))
 
 
-def leave_message(state: CallState, ticket: Ticket, lead: tuple[Speech, ...] = ()) -> Reply:
+def leave_message(state: CallState, ticket: AnyTicket, lead: tuple[Speech, ...] = ()) -> Reply:
     return Reply(speech=lead + say(LEAVE_MESSAGE),
                  then=Record(Resume(MESSAGE, state.with_entry(ticket.number)),
                              max_length=MESSAGE_SECONDS))

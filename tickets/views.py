@@ -1,4 +1,5 @@
-"""Ticket self-service webhooks. Look-ups and writes here, dialogue in ``tickets.flow``."""
+"""Ticket self-service webhooks. Reads through ``lookup`` (one query), changes through
+``service``, and the dialogue in ``flow``."""
 
 from __future__ import annotations
 
@@ -9,67 +10,98 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, g, request
+from sqlalchemy import select
 
-from auth.service import LoginInfo, current_login
-from database.flask_ext import request_session
+from database.flask_ext import get_db, request_session
 from ivr import engine
 from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
 from ivr.menu import Menu
 from ivr.state import CallState
 from ivr.webhook import Form, now, provider_webhook, registry, twiml
 from tickets import flow, service
+from tickets.lookup import Caller, TicketView, caller_and_ticket
 from tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("tickets", __name__, url_prefix="/voice/tickets")
 
+NumberOf = Callable[[Form, CallState], str]
+
 
 @dataclass(frozen=True)
 class Visit:
-    """One ticket webhook: the menu, where the call is, who is logged in."""
+    """One ticket webhook: the menu, where the call is, who is logged in, their ticket."""
 
     form: Form
     menu: Menu
     state: CallState
-    login: LoginInfo
+    caller: Caller | None
+    ticket: TicketView | None
 
     def count(self, name: str) -> int:
         raw = request.args.get(name, "0")
         return int(raw) if raw.isdigit() and len(raw) == 1 else 0
 
-    def ticket(self) -> Ticket | None:
-        return service.find_ticket_for_company(request_session(), self.state.entry,
-                                               self.login.company_id)
+    def keys(self) -> str:
+        return self.form.get("Digits", "").strip()[:16]
 
     def reply(self, reply: Reply) -> Response:
         return twiml(reply, self.menu, self.state)
 
-
-def ticket_webhook(view: Callable[[Visit], Response]) -> Callable[..., Response]:
-    """Signed, and logged in on this call: else to the login, which comes back here."""
-
-    @provider_webhook
-    @wraps(view)
-    def wrapper(form: Form, *args: Any, **kwargs: Any) -> Response:
-        menu = registry().current()
-        state = CallState.decode(request.args.get("s"))
-        if state is None:
-            return twiml(engine.restart(menu, now(), engine.CallContext(),
-                                        menu.settings.menu_changed), menu)
-        login = current_login(request_session(), g.call_sid) if g.call_sid else None
-        if login is None:
-            return twiml(Reply(then=Redirect(Resume(engine.LOGIN, state))), menu, state)
-        return view(Visit(form, menu, state, login))
-
-    return wrapper
+    def orm_ticket(self) -> Ticket | None:
+        """The ticket as an ORM object, to change it."""
+        if self.ticket is None:
+            return None
+        return request_session().get(Ticket, self.ticket.id)
 
 
-def _show(visit: Visit, misses: int = 0) -> Response:
-    ticket = visit.ticket()
+def _entry(form: Form, state: CallState) -> str:
+    return state.entry
+
+
+def ticket_webhook(
+    number_of: NumberOf = _entry, *, after_call: bool = False
+) -> Callable[[Callable[[Visit], Response]], Callable[..., Response]]:
+    """Signed; logged in on this call (else to the login, which comes back here); the ticket
+    read in the same query. ``after_call``: a recording's callback may come after the status
+    callback ended the login, so the signed URL's ticket number is trusted instead."""
+
+    def decorate(view: Callable[[Visit], Response]) -> Callable[..., Response]:
+        @provider_webhook
+        @wraps(view)
+        def wrapper(form: Form, *args: Any, **kwargs: Any) -> Response:
+            menu = registry().current()
+            state = CallState.decode(request.args.get("s"))
+            if state is None:
+                return twiml(engine.restart(menu, now(), engine.CallContext(),
+                                            menu.settings.menu_changed), menu)
+            number = number_of(form, state)
+            found = caller_and_ticket(get_db(), g.call_sid, number) if g.call_sid else None
+            if found is None:
+                if after_call:
+                    return view(Visit(form, menu, state, None, _by_number(number)))
+                return twiml(Reply(then=Redirect(Resume(engine.LOGIN, state))), menu, state)
+            caller, ticket = found
+            return view(Visit(form, menu, state, caller, ticket))
+
+        return wrapper
+
+    return decorate
+
+
+def _by_number(number: str) -> TicketView | None:
+    if not service.is_ticket_number(number):
+        return None
+    ticket = request_session().scalars(select(Ticket).where(Ticket.number == number)).first()
     if ticket is None:
-        return visit.reply(flow.not_found(visit.menu, visit.state, now(), misses))
-    return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now()))
+        return None
+    return TicketView(id=ticket.id, number=ticket.number, area=str(ticket.area),
+                      status=str(ticket.status), summary=ticket.summary,
+                      solution_at=ticket.solution_at, postponed=ticket.postponed,
+                      closed_at=ticket.closed_at,
+                      closed_how=str(ticket.closed_how) if ticket.closed_how else None,
+                      specialist=None)
 
 
 def _gone(visit: Visit) -> Response:
@@ -78,133 +110,145 @@ def _gone(visit: Visit) -> Response:
 
 
 @bp.post("/status")
-@ticket_webhook
+@ticket_webhook()
 def status(visit: Visit) -> Response:
     if not visit.state.entry:
         return visit.reply(flow.ask_number(visit.menu, visit.state))
-    return _show(visit)
+    if visit.ticket is None:
+        return visit.reply(flow.not_found(visit.menu, visit.state, now(), 0))
+    return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now()))
+
+
+def _keyed_number(form: Form, state: CallState) -> str:
+    keys = form.get("Digits", "").strip()
+    return keys if service.is_ticket_number(keys) else ""
 
 
 @bp.post("/number")
-@ticket_webhook
+@ticket_webhook(_keyed_number)
 def number(visit: Visit) -> Response:
-    keys = visit.form.get("Digits", "").strip()
+    keys = visit.keys()
     misses, silences = visit.count("m"), visit.count("q")
+    settings = visit.menu.settings
     if not keys:
         return visit.reply(flow.number_silence(visit.menu, visit.state, now(), misses, silences))
-    if keys == visit.menu.settings.main_menu_key:
+    if keys == settings.repeat_key:
+        return visit.reply(flow.ask_number(visit.menu, visit.state, misses=misses))
+    if keys == settings.main_menu_key:
         return visit.reply(flow.back_to_main(visit.menu, visit.state, now()))
-    if not service.is_ticket_number(keys):
+    if visit.ticket is None:
         return visit.reply(flow.not_found(visit.menu, visit.state, now(), misses))
-    visit = Visit(visit.form, visit.menu, visit.state.with_entry(keys), visit.login)
-    return _show(visit, misses)
+    state = visit.state.with_entry(visit.ticket.number)
+    return twiml(flow.ticket_menu(visit.menu, state, visit.ticket, now()), visit.menu, state)
 
 
 @bp.post("/action")
-@ticket_webhook
+@ticket_webhook()
 def action(visit: Visit) -> Response:
-    ticket = visit.ticket()
-    if ticket is None:
+    if visit.ticket is None:
         return _gone(visit)
-    keys = visit.form.get("Digits", "").strip()[:8]
-    return visit.reply(flow.on_action_key(visit.menu, visit.state, ticket, keys, now(),
-                                          visit.count("i")))
+    return visit.reply(flow.on_action_key(visit.menu, visit.state, visit.ticket, visit.keys(),
+                                          now(), visit.count("i")))
 
 
 @bp.post("/confirm")
-@ticket_webhook
+@ticket_webhook()
 def confirm(visit: Visit) -> Response:
-    ticket = visit.ticket()
-    if ticket is None:
+    ticket = visit.orm_ticket()
+    if ticket is None or visit.caller is None:
         return _gone(visit)
     change = request.args.get("a", "")
-    if visit.form.get("Digits", "") != "1" or change not in flow.CONFIRM_TEXT:
+    keys = visit.keys()
+    if keys == visit.menu.settings.repeat_key and change in flow.CONFIRM_TEXT:
+        return visit.reply(flow.ask_confirmation(visit.menu, visit.state, change,  # type: ignore[arg-type]
+                                                 request.args.get("r", "")))
+    if keys != "1" or change not in flow.CONFIRM_TEXT:
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
                                             say(flow.CANCELLED), full=False))
     session = request_session()
     moment = now()
+    contact = visit.caller.contact_id
     try:
         if change == "accept":
-            service.accept(session, ticket, visit.login.contact_id, g.call_sid, moment)
+            service.accept(session, ticket, contact, g.call_sid, moment)
         elif change == "postpone":
-            service.postpone(session, ticket, visit.login.contact_id, g.call_sid, moment)
+            service.postpone(session, ticket, contact, g.call_sid, moment)
         else:
-            service.reject(session, ticket, visit.login.contact_id, g.call_sid, moment,
+            service.reject(session, ticket, contact, g.call_sid, moment,
                            request.args.get("r") or None)
         session.commit()
     except service.TicketError as refused:
         session.rollback()
-        ticket = visit.ticket()
-        if ticket is None:
+        fresh = visit.orm_ticket()
+        if fresh is None:
             return _gone(visit)
-        return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, moment,
+        return visit.reply(flow.ticket_menu(visit.menu, visit.state, fresh, moment,
                                             say(f"Não foi possível concluir: {refused.reason}."),
                                             full=False))
     return visit.reply(flow.after_change(visit.menu, visit.state, ticket, change, moment))  # type: ignore[arg-type]
 
 
 @bp.post("/reason")
-@ticket_webhook
+@ticket_webhook()
 def reason(visit: Visit) -> Response:
     """The recorded reason for a rejection: confirm before anything changes."""
     recording = visit.form.get("RecordingUrl", "")[:500]
-    if not recording.startswith("https://") and not recording.startswith("http://"):
-        ticket = visit.ticket()
-        if ticket is None:
+    if not recording.startswith(("https://", "http://")):
+        if visit.ticket is None:
             return _gone(visit)
-        return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
+        return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now(),
                                             say(flow.CANCELLED), full=False))
     return visit.reply(flow.ask_confirmation(visit.menu, visit.state, "reject", recording))
 
 
 @bp.post("/offer")
-@ticket_webhook
+@ticket_webhook()
 def offer(visit: Visit) -> Response:
-    ticket = visit.ticket()
-    if ticket is None:
+    if visit.ticket is None:
         return _gone(visit)
-    if visit.form.get("Digits", "") == "1":
-        return visit.reply(flow.leave_message(visit.state, ticket))
+    if visit.keys() == "1":
+        return visit.reply(flow.leave_message(visit.state, visit.ticket))
     return visit.reply(flow.back_to_main(visit.menu, visit.state, now()))
 
 
 @bp.post("/specialist-dialed")
-@ticket_webhook
+@ticket_webhook()
 def specialist_dialed(visit: Visit) -> Response:
-    if visit.form.get("DialCallStatus", "") in engine.ANSWERED:
-        return visit.reply(Reply(then=Hangup()))
-    ticket = visit.ticket()
-    if ticket is None:
-        return _gone(visit)
-    return visit.reply(flow.to_team(visit.menu, visit.state, ticket, now(),
-                                    say("O especialista não pôde atender.")))
+    return _after_dial(visit, lambda ticket: flow.to_team(
+        visit.menu, visit.state, ticket, now(), say("O especialista não pôde atender.")))
 
 
 @bp.post("/team-dialed")
-@ticket_webhook
+@ticket_webhook()
 def team_dialed(visit: Visit) -> Response:
+    return _after_dial(visit, lambda ticket: flow.leave_message(
+        visit.state, ticket, say(flow.NO_ANSWER)))
+
+
+def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply]) -> Response:
     if visit.form.get("DialCallStatus", "") in engine.ANSWERED:
         return visit.reply(Reply(then=Hangup()))
-    ticket = visit.ticket()
-    if ticket is None:
+    if visit.ticket is None:
         return _gone(visit)
-    return visit.reply(flow.leave_message(visit.state, ticket, say(flow.NO_ANSWER)))
+    return visit.reply(unanswered(visit.ticket))
 
 
 @bp.post("/message")
-@ticket_webhook
+@ticket_webhook(after_call=True)
 def message(visit: Visit) -> Response:
     recording = visit.form.get("RecordingUrl", "")[:500]
-    ticket = visit.ticket()
+    ticket = visit.orm_ticket()
     if ticket is None or not recording:
         return visit.reply(Reply(speech=say("Até logo."), then=Hangup()))
     session = request_session()
+    contact = visit.caller.contact_id if visit.caller else None
     try:
-        service.attach_voice_message(session, ticket, visit.login.contact_id, g.call_sid, now(),
-                                     recording)
+        service.attach_voice_message(session, ticket, contact, g.call_sid, now(), recording)
         session.commit()
     except service.TicketError as refused:
         session.rollback()
+        log.warning("voice message for ticket %s not attached: %s", ticket.number,
+                    refused.reason)
         text = flow.MESSAGE_NOT_SAVED.format(reason=refused.reason)
         return visit.reply(Reply(speech=say(text), then=Hangup()))
     return visit.reply(Reply(speech=say(flow.MESSAGE_SAVED), then=Hangup(),
