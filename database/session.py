@@ -71,7 +71,10 @@ class Database:
     def reading(self) -> Iterator[Connection]:
         """A connection for reads that need no transaction: no BEGIN or ROLLBACK round trips."""
         with self.engine.connect() as connection:
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+            if self.url.startswith("sqlite"):
+                yield connection  # pysqlite opens no transaction for a SELECT anyway
+            else:
+                yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
     def ping(self) -> bool:
         try:
