@@ -176,16 +176,16 @@ def resume_url(resume: Resume) -> str:
 def twiml(reply: Reply, menu: Menu, state: CallState | None = None,
           started: CallStarted | None = None) -> Response:
     """Render the reply and note the step for the call record (off the hot path)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
     call_sid = g.get("call_sid", "")
     # Where the call is now: the state the reply sends the provider back with, if any.
     reached = getattr(reply.then, "resume", None)
     if reached is not None:
         state = reached.state
     if call_sid and state is not None:
-        recorder().record(
-            CallStepped(call_sid, state.path, state.node, reply.outcome, now(), started)
-        )
-    scope = current_app.config["PUBLIC_BASE_URL"] or ""
+        app.extensions["call_recorder"].record(CallStepped(
+            call_sid, state.path, state.node, reply.outcome, app.config["CLOCK"](), started))
+    scope = app.config["PUBLIC_BASE_URL"] or ""
     return Response(render(reply, voice_of(menu), resume_url, scope), mimetype=TWIML)
 
 

@@ -74,8 +74,14 @@ def caller_and_ticket(
 ) -> tuple[Caller, TicketView | None] | None:
     """None when nobody is logged in on the call; else the caller and the ticket, if theirs."""
     with database.reading() as connection:
-        query = _QUERY[connection.dialect.name]
-        row = connection.exec_driver_sql(query, {"call_sid": call_sid, "number": number}).first()
+        # The driver's own cursor: the row is unpacked by position below.
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(_QUERY[connection.dialect.name],
+                           {"call_sid": call_sid, "number": number})
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
     if row is None:
         return None
     (contact_id, company_id, contact_name, ticket_id, ticket_number, area, status, summary,
