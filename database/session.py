@@ -30,6 +30,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: Engine | None = None
+        self._read_engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
 
     @property
@@ -70,11 +71,22 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection for reads that need no transaction: no BEGIN or ROLLBACK round trips."""
-        with self.engine.connect() as connection:
+        with self.read_engine.connect() as connection:
+            yield connection
+
+    @property
+    def read_engine(self) -> Engine:
+        """Connections that stay in autocommit (a pool of their own, so none switches modes)."""
+        if self._read_engine is None:
             if self.url.startswith("sqlite"):
-                yield connection  # pysqlite opens no transaction for a SELECT anyway
+                self._read_engine = self.engine  # pysqlite opens no transaction for a SELECT
             else:
-                yield connection.execution_options(isolation_level="AUTOCOMMIT")
+                self._read_engine = create_engine(
+                    self.url, hide_parameters=True, pool_recycle=1800,
+                    isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3},
+                    pool_reset_on_return=None,
+                )
+        return self._read_engine
 
     def ping(self) -> bool:
         try:
@@ -85,6 +97,9 @@ class Database:
             return False
 
     def dispose(self) -> None:
+        if self._read_engine is not None and self._read_engine is not self._engine:
+            self._read_engine.dispose()
+        self._read_engine = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
