@@ -186,7 +186,12 @@ def twiml(reply: Reply, menu: Menu, state: CallState | None = None,
         app.extensions["call_recorder"].record(CallStepped(
             call_sid, state.path, state.node, reply.outcome, app.config["CLOCK"](), started))
     scope = app.config["PUBLIC_BASE_URL"] or ""
-    return Response(render(reply, voice_of(menu), resume_url, scope), mimetype=TWIML)
+    response = Response(render(reply, voice_of(menu), resume_url, scope), mimetype=TWIML)
+    records: CallRecorder = app.extensions["call_recorder"]
+    if records.flush_is_due():
+        # Runs once the response has been sent, before the worker takes the next request.
+        response.call_on_close(records.flush)
+    return response
 
 
 def apology_response(text: str, menu: Menu | None) -> Response:

@@ -30,7 +30,11 @@ from ivr.calls.models import Call
 
 log = logging.getLogger(__name__)
 
-FLUSH_SECONDS = 0.2
+# Busy workers write small batches in the gap after sending a response, so no second thread
+# competes with the caller's request for the CPU; the background thread writes what a quiet
+# worker leaves queued.
+INLINE_BATCH = 64
+FLUSH_SECONDS = 0.5
 MAX_BATCH = 500
 
 
@@ -69,6 +73,10 @@ class CallRecorder:
     def record(self, event: Event) -> None:
         self._ensure_thread()
         self._queue.put(event)
+
+    def flush_is_due(self) -> bool:
+        """Enough is queued to write in the gap after this response (see ``ivr.webhook``)."""
+        return self._queue.qsize() >= INLINE_BATCH
 
     # -- writer ---------------------------------------------------------------------------
 
