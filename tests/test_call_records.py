@@ -333,3 +333,20 @@ def test_real_writer_thread_writes_on_its_own(app: Flask, signed: SignedClient) 
     assert row is not None
     assert (row.path, row.outcome, row.from_number) == ("principal,cadastro", "transferred",
                                                         CALLER)
+
+
+def test_a_busy_worker_writes_records_after_responses_not_on_a_timer(app, signed) -> None:
+    from sqlalchemy import func, select
+
+    from ivr.calls.models import Call
+    from ivr.calls.recorder import FLUSH_SECONDS, INLINE_BATCH
+
+    started = time.monotonic()
+    for n in range(INLINE_BATCH + 4):
+        response = signed.post("/voice", call_form(f"CA{n:032d}"))
+        assert response.status_code == 200
+        response.close()  # what the server does once the body is sent
+    assert time.monotonic() - started < FLUSH_SECONDS, "too slow to tell the two writers apart"
+    with app.extensions["database"].transaction() as session:
+        written = session.scalar(select(func.count()).select_from(Call))
+    assert written >= INLINE_BATCH
