@@ -185,3 +185,13 @@ def test_after_postpone_says_new_last_day() -> None:
 def test_refused_reason_is_heard() -> None:
     said = text_of(speech.refused("o prazo já foi prorrogado uma vez"))
     assert said == "Não foi possível concluir: o prazo já foi prorrogado uma vez."
+
+
+def test_the_first_of_the_month_is_said_as_an_ordinal() -> None:
+    from datetime import date
+
+    from tickets.speech import spoken_date
+
+    assert spoken_date(date(2026, 12, 1), date(2026, 11, 28)) == "primeiro de dezembro"
+    assert spoken_date(date(2027, 1, 1), date(2026, 11, 28)) == "primeiro de janeiro de 2027"
+    assert spoken_date(date(2026, 12, 11), date(2026, 11, 28)) == "11 de dezembro"

@@ -63,7 +63,9 @@ class SpokenTicket(deadlines.DeadlineTicket, Protocol):
 def spoken_date(day: date, today: date) -> str:
     """``5 de dezembro``; the year is said only when it is not the current one."""
     pattern = "d 'de' MMMM" if day.year == today.year else "d 'de' MMMM 'de' y"
-    return format_date(day, pattern, locale=LOCALE)
+    text = format_date(day, pattern, locale=LOCALE)
+    # Brazilians say the first of the month as an ordinal: "primeiro de dezembro".
+    return "primeiro" + text[1:] if day.day == 1 else text
 
 
 def _days(count: int) -> str:
