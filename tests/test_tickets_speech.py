@@ -149,7 +149,7 @@ def test_closed_automatically_recorded() -> None:
 def test_closed_by_support_without_how() -> None:
     ticket = FakeTicket(status=TicketStatus.CLOSED, closed_at=sp(2025, 3, 1, 9, 0))
     said = text_of(speech.describe(ticket, NOW))
-    assert "O chamado foi encerrado em 1 de março de 2025." in said
+    assert "O chamado foi encerrado em primeiro de março de 2025." in said
 
 
 def test_no_specialist_and_empty_summary() -> None:
