@@ -169,7 +169,7 @@ def test_long_summary_cut_at_a_word() -> None:
 def test_dates_come_from_babel() -> None:
     assert speech.spoken_date(sp(2026, 12, 5).date(), sp(2026, 1, 1).date()) == "5 de dezembro"
     assert speech.spoken_date(sp(2027, 3, 1).date(), sp(2026, 1, 1).date()) == (
-        "1 de março de 2027"
+        "primeiro de março de 2027"
     )
 
 
