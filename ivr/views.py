@@ -21,6 +21,7 @@ from ivr.menu import Menu
 from ivr.state import CallState
 from ivr.webhook import (
     Form,
+    caller_number,
     now,
     provider_webhook,
     recorder,
@@ -44,11 +45,6 @@ def call_context() -> engine.CallContext:
     return engine.CallContext(is_logged_in=is_logged_in)
 
 
-def _number(value: str | None) -> str | None:
-    """Caller ids can be SIP URIs of any length; the record keeps what fits its column."""
-    return value[:64] if value else None
-
-
 def _state() -> CallState | None:
     return CallState.decode(request.args.get("s"))
 
@@ -58,7 +54,8 @@ def _state() -> CallState | None:
 def incoming(form: Form) -> Response:
     menu = registry().current()
     moment = now()
-    started = CallStarted(g.call_sid, _number(form.get("From")), _number(form.get("To")), moment)
+    started = CallStarted(g.call_sid, caller_number(form.get("From")),
+                          caller_number(form.get("To")), moment)
     reply = engine.start(menu, moment, call_context())
     main = menu.settings.main_menu
     return twiml(reply, menu, CallState(node=main, path=(main,)), started)
@@ -120,8 +117,9 @@ def status(form: Form) -> Response:
         status=(form.get("CallStatus") or "unknown")[:32],
         ended_at=now(),
         duration=duration,
-        from_number=_number(form.get("From")),
-        to_number=_number(form.get("To")),
+        from_number=caller_number(form.get("From")),
+        to_number=caller_number(form.get("To")),
+        first_node=registry().current().settings.main_menu,
     )
     end_call(session, call_sid)
     pending.forget(session, call_sid)

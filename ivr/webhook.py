@@ -150,6 +150,11 @@ def provider_webhook(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
+def caller_number(value: str | None) -> str | None:
+    """Caller ids can be SIP URIs of any length; the record keeps what fits its column."""
+    return value[:64] if value else None
+
+
 def registry() -> MenuRegistry:
     return current_app.extensions["menu_registry"]
 
@@ -180,11 +185,17 @@ def twiml(reply: Reply, menu: Menu, state: CallState | None = None,
     call_sid = g.get("call_sid", "")
     # Where the call is now: the state the reply sends the provider back with, if any.
     reached = getattr(reply.then, "resume", None)
-    if reached is not None:
-        state = reached.state
-    if call_sid and state is not None:
+    here = reached.state if reached is not None else state
+    # Only what the record needs: a move to another node or an outcome. A new call, a repeat,
+    # a wrong key or a silence at the same node writes nothing; the status callback fills in
+    # the rest (a call that never left the main menu is recorded there).
+    moved = state is None or (here is not None and here.node != state.node)
+    if call_sid and here is not None and (moved or reply.outcome is not None):
+        form = g.get("form") or {}
+        caller = started or CallStarted(call_sid, caller_number(form.get("From")),
+                                        caller_number(form.get("To")), None)
         app.extensions["call_recorder"].record(CallStepped(
-            call_sid, state.path, state.node, reply.outcome, app.config["CLOCK"](), started))
+            call_sid, here.path, here.node, reply.outcome, app.config["CLOCK"](), caller))
     scope = app.config["PUBLIC_BASE_URL"] or ""
     response = Response(render(reply, voice_of(menu), resume_url, scope), mimetype=TWIML)
     records: CallRecorder = app.extensions["call_recorder"]

@@ -92,11 +92,21 @@ def assert_refused(response: object) -> None:
 # -- the basics --------------------------------------------------------------------------------
 
 
+STEP = "/voice/step?s=principal.0.0..principal"
+
+
+def served_step(app: Flask) -> None:
+    """A signed key press that moves the call (the main menu alone writes nothing)."""
+    form = call_form(SID, Digits="7")
+    assert post(app, STEP, form, sign("http://localhost" + STEP, form)).status_code == 200
+
+
 def test_a_valid_signature_is_served(app: Flask, recorded: list[object]) -> None:
     form = call_form(SID)
     response = post(app, "/voice", form, sign("http://localhost/voice", form))
     assert response.status_code == 200
     assert Doc.parse(response.data).first("Gather") is not None
+    served_step(app)
     assert recorded  # the call was noted
     assert wait_for_calls(app, 1)["calls"] == 1
 
@@ -149,8 +159,7 @@ def test_a_bad_signature_is_refused_and_changes_nothing(
 
 
 def test_a_refused_status_callback_does_not_end_the_call(app: Flask) -> None:
-    form = call_form(SID)
-    assert post(app, "/voice", form, sign("http://localhost/voice", form)).status_code == 200
+    served_step(app)
     before = wait_for_calls(app, 1)
     assert before["calls_rows"][0].ended_at is None
     status = call_form(SID, CallStatus="completed", CallDuration="30")
@@ -324,7 +333,6 @@ def test_validation_can_be_turned_off_from_the_environment(
 def test_row_counts_see_what_a_served_request_writes(app: Flask) -> None:
     # The "nothing changed" checks above are only worth something if a served request shows up.
     before = snapshot(app)
-    form = call_form(SID)
-    post(app, "/voice", form, sign("http://localhost/voice", form))
+    served_step(app)
     after = wait_for_calls(app, before["calls"] + 1)
     assert after != before

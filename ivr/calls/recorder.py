@@ -43,7 +43,7 @@ class CallStarted:
     call_sid: str
     from_number: str | None
     to_number: str | None
-    at: datetime
+    at: datetime | None  # None: not known here (the status callback's duration will say)
 
 
 @dataclass(frozen=True)
@@ -234,24 +234,29 @@ def complete_call(
     duration: int | None,
     from_number: str | None,
     to_number: str | None,
+    first_node: str,
 ) -> None:
-    """The provider's status callback: end time, duration and, if nothing else, "hung up"."""
+    """The provider's status callback: end time, duration and, if nothing else, "hung up".
+
+    Steps are recorded only when a call moves to another node or something happens to it, so a
+    call that never left ``first_node`` (the main menu) gets its whole record here.
+    """
     started = ended_at - timedelta(seconds=duration) if duration is not None else None
     upsert_calls(session, [{
         "call_sid": call_sid, "from_number": from_number, "to_number": to_number,
         "started_at": started, "path": "", "steps": 0, "last_node": None, "outcome": None,
         "outcome_detail": None, "updated_at": None,
     }])
-    session.execute(
-        update(Call)
-        .where(Call.call_sid == call_sid)
-        .values(
-            final_status=status,
-            ended_at=ended_at,
-            duration_seconds=duration,
-            outcome=func.coalesce(Call.outcome, literal_column("'hung_up'")),
-            outcome_detail=case(
-                (Call.outcome.is_(None), Call.last_node), else_=Call.outcome_detail
-            ),
-        )
-    )
+    last_node = func.coalesce(Call.last_node, literal_column("'" + first_node + "'"))
+    values: dict[str, Any] = {
+        "final_status": status,
+        "ended_at": ended_at,
+        "duration_seconds": duration,
+        "last_node": last_node,
+        "path": case((Call.path == "", first_node), else_=Call.path),
+        "outcome": func.coalesce(Call.outcome, literal_column("'hung_up'")),
+        "outcome_detail": case((Call.outcome.is_(None), last_node), else_=Call.outcome_detail),
+    }
+    if started is not None:
+        values["started_at"] = started  # the provider's own count beats our first step's time
+    session.execute(update(Call).where(Call.call_sid == call_sid).values(**values))
