@@ -198,8 +198,10 @@ def test_deadline_properties_for_any_solution_time(solution_at: datetime, postpo
     end = deadlines.deadline(ticket)
     assert end is not None
     local_end = end.astimezone(SAO_PAULO)
-    # Always a São Paulo midnight, a fixed number of local days after the solution day.
-    assert (local_end.hour, local_end.minute, local_end.second) == (0, 0, 0)
+    # Always the first instant of a São Paulo day (00:00; 01:00 on the days daylight saving
+    # time began, until 2019), a fixed number of local days after the solution day.
+    assert (end - US).astimezone(SAO_PAULO).date() == local_end.date() - timedelta(days=1)
+    assert (local_end.minute, local_end.second) == (0, 0) and local_end.hour in (0, 1)
     days = 16 + (45 if postponed else 0)
     assert local_end.date() - solution_at.astimezone(SAO_PAULO).date() == timedelta(days=days)
     assert deadlines.can_accept(ticket, end - US).allowed

@@ -122,7 +122,7 @@ def ticket_menu(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
     body = speech.describe(ticket, now) if full else ()
     ask = Ask(Resume(ACTION, state, _params(i=invalid)), lead + body + say(options(ticket, now)),
               timeout=_timeout(menu), num_digits=1, finish_on_key="")
-    return Reply(then=ask, outcome=Outcome("ticket_status", ticket.number))
+    return Reply(then=ask)  # hearing a ticket is in the path (consulta_chamado), not an outcome
 
 
 def on_action_key(menu: Menu, state: CallState, ticket: AnyTicket, keys: str, now: datetime,
