@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from auth.models import first_name_of
 from database.session import Database
 
 
@@ -41,17 +40,15 @@ class TicketView:
 class Caller:
     contact_id: int
     company_id: int
-    first_name: str
 
 
 # Written out for the driver rather than built per call: this is the busiest read of the line.
 # Both conditions in the ticket's join: another company's ticket is exactly a missing one.
 _SQL = """
-SELECT cl.contact_id, cl.company_id, c.name,
+SELECT cl.contact_id, cl.company_id,
        t.id, t.number, t.area, t.status, t.summary, t.solution_at, t.postponed,
        t.closed_at, t.closed_how, s.name, s.phone
 FROM call_logins cl
-JOIN contacts c ON c.id = cl.contact_id
 LEFT JOIN tickets t ON t.company_id = cl.company_id AND t.number = {number}
 LEFT JOIN specialists s ON s.id = t.specialist_id
 WHERE cl.call_sid = {call_sid} AND cl.company_id IS NOT NULL AND cl.logged_in_at IS NOT NULL
@@ -84,9 +81,9 @@ def caller_and_ticket(
             cursor.close()
     if row is None:
         return None
-    (contact_id, company_id, contact_name, ticket_id, ticket_number, area, status, summary,
+    (contact_id, company_id, ticket_id, ticket_number, area, status, summary,
      solution_at, postponed, closed_at, closed_how, specialist_name, specialist_phone) = row
-    caller = Caller(contact_id, company_id, first_name_of(contact_name))
+    caller = Caller(contact_id, company_id)
     if ticket_id is None:
         return caller, None
     specialist = (SpecialistView(specialist_name, specialist_phone)
