@@ -36,6 +36,13 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     return app
 
 
+def shutdown(app: Flask) -> None:
+    """Write the call records still queued and close database connections (a worker leaving,
+    a test ending)."""
+    app.extensions["call_recorder"].close()
+    app.extensions["database"].dispose()
+
+
 def register_config(app: Flask, settings: Settings, overrides: dict[str, object]) -> None:
     app.config.update(
         DATABASE_URL=settings.database_url,

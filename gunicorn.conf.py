@@ -42,3 +42,12 @@ def post_worker_init(worker: object) -> None:
     import sys
 
     sys.setswitchinterval(0.001)
+
+
+def worker_exit(server: object, worker: object) -> None:
+    """A worker leaving (restart, deploy) writes the call records it still holds."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None and "call_recorder" in getattr(app, "extensions", {}):
+        from app import shutdown
+
+        shutdown(app)

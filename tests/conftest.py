@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
-from app import create_app
+from app import create_app, shutdown
 from database.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,9 @@ def app(database_url: str, menus_file: Path, clock: Clock) -> Iterator[Flask]:
         "TESTING": True,
     })
     yield application
-    application.extensions["database"].dispose()
+    # A recorder thread left running would write this test's calls into the next test's
+    # database (PostgreSQL: the same one, recreated).
+    shutdown(application)
 
 
 class SignedClient:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from app import create_app
+from app import create_app, shutdown
 from database.session import Database
 from tests.conftest import Clock
 from tests.conftest_auth import CNPJ, CPF, PASSWORD, load_contact, row_counts
@@ -96,7 +96,7 @@ def test_database_without_schema_exits_1_without_traceback(
     try:
         result = invoke(application, str(write(tmp_path, GOOD_FILE)))
     finally:
-        application.extensions["database"].dispose()
+        shutdown(application)
 
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == "database error: no such table: contacts"

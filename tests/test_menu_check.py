@@ -29,7 +29,7 @@ from click.testing import Result
 from flask import Flask
 from ruamel.yaml import YAML
 
-from app import create_app
+from app import create_app, shutdown
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).resolve().parent / "menus"
@@ -71,7 +71,7 @@ def cli_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         "MENUS_FILE": served,
     })
     yield application
-    application.extensions["database"].dispose()
+    shutdown(application)
 
 
 def run(app: Flask, *args: str) -> Result:

@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import select, text
 from twilio.request_validator import RequestValidator
 
-from app import create_app
+from app import create_app, shutdown
 from auth.models import Contact
 from tests.conftest import (
     AUTH_TOKEN,
@@ -197,7 +197,7 @@ def test_without_a_token_everything_is_refused(
         form = call_form(SID)
         assert_refused(post(app, "/voice", form, sign("http://localhost/voice", form)))
     finally:
-        app.extensions["database"].dispose()
+        shutdown(app)
 
 
 # -- behind a proxy ----------------------------------------------------------------------------
@@ -225,7 +225,7 @@ def make_app(database_url: str, menus_file: Path, clock: Clock) -> Iterator[AppF
 
     yield factory
     for application in made:
-        application.extensions["database"].dispose()
+        shutdown(application)
 
 
 def test_public_base_url_is_the_url_that_validates(make_app: AppFactory) -> None:
@@ -327,7 +327,7 @@ def test_validation_can_be_turned_off_from_the_environment(
         assert any("VALIDATION IS OFF" in r.getMessage().upper() for r in caplog.records)
         assert post(app, "/voice", call_form(SID), None).status_code == 200
     finally:
-        app.extensions["database"].dispose()
+        shutdown(app)
 
 
 def test_row_counts_see_what_a_served_request_writes(app: Flask) -> None:

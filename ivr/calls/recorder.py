@@ -67,6 +67,7 @@ class CallRecorder:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._flush_lock = threading.Lock()
+        self._closed = False
 
     # -- hot path -------------------------------------------------------------------------
 
@@ -98,6 +99,8 @@ class CallRecorder:
             # Gather what arrives within the flush window, then write all of it, so the queue
             # cannot outgrow the writer however busy the worker is.
             time.sleep(FLUSH_SECONDS)
+            if self._closed:
+                return  # close() wrote everything; this database may no longer be ours
             while True:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -105,6 +108,11 @@ class CallRecorder:
                     break
             for start in range(0, len(batch), MAX_BATCH):
                 self._write(batch[start:start + MAX_BATCH])
+
+    def close(self) -> None:
+        """Write what is queued and stop writing (a worker shutting down, a test ending)."""
+        self.flush()
+        self._closed = True
 
     def flush(self) -> None:
         """Write whatever is queued now (status callback, tests, shutdown)."""
@@ -120,6 +128,8 @@ class CallRecorder:
     def _write(self, batch: list[Event]) -> None:
         rows = _merge(batch)
         with self._flush_lock:
+            if self._closed:
+                return
             try:
                 with self.database.transaction() as session:
                     upsert_calls(session, rows)
