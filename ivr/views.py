@@ -16,7 +16,7 @@ from database.flask_ext import get_db, request_session
 from database.migrate import schema_is_current
 from ivr import engine
 from ivr.actions import Reply
-from ivr.calls.recorder import CallStarted, complete_call
+from ivr.calls.recorder import complete_call
 from ivr.menu import Menu
 from ivr.state import CallState
 from ivr.webhook import (
@@ -53,12 +53,9 @@ def _state() -> CallState | None:
 @provider_webhook
 def incoming(form: Form) -> Response:
     menu = registry().current()
-    moment = now()
-    started = CallStarted(g.call_sid, caller_number(form.get("From")),
-                          caller_number(form.get("To")), moment)
-    reply = engine.start(menu, moment, call_context())
+    reply = engine.start(menu, now(), call_context())
     main = menu.settings.main_menu
-    return twiml(reply, menu, CallState(node=main, path=(main,)), started)
+    return twiml(reply, menu, CallState(node=main, path=(main,)))
 
 
 def _step(form: Form, handle: Callable[[Menu, CallState], Reply]) -> Response:

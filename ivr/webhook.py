@@ -178,8 +178,7 @@ def resume_url(resume: Resume) -> str:
     return (current_app.config["PUBLIC_BASE_URL"] or "") + path
 
 
-def twiml(reply: Reply, menu: Menu, state: CallState | None = None,
-          started: CallStarted | None = None) -> Response:
+def twiml(reply: Reply, menu: Menu, state: CallState | None = None) -> Response:
     """Render the reply and note the step for the call record (off the hot path)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
     call_sid = g.get("call_sid", "")
@@ -189,16 +188,17 @@ def twiml(reply: Reply, menu: Menu, state: CallState | None = None,
     # Only what the record needs: a move to another node or an outcome. A new call, a repeat,
     # a wrong key or a silence at the same node writes nothing; the status callback fills in
     # the rest (a call that never left the main menu is recorded there).
+    records: CallRecorder = app.extensions["call_recorder"]
     moved = state is None or (here is not None and here.node != state.node)
     if call_sid and here is not None and (moved or reply.outcome is not None):
         form = g.get("form") or {}
-        caller = started or CallStarted(call_sid, caller_number(form.get("From")),
-                                        caller_number(form.get("To")), None)
-        app.extensions["call_recorder"].record(CallStepped(
+        # The start time comes from the status callback (end minus duration).
+        caller = CallStarted(call_sid, caller_number(form.get("From")),
+                             caller_number(form.get("To")), None)
+        records.record(CallStepped(
             call_sid, here.path, here.node, reply.outcome, app.config["CLOCK"](), caller))
     scope = app.config["PUBLIC_BASE_URL"] or ""
     response = Response(render(reply, voice_of(menu), resume_url, scope), mimetype=TWIML)
-    records: CallRecorder = app.extensions["call_recorder"]
     if records.flush_is_due():
         # Runs once the response has been sent, before the worker takes the next request.
         response.call_on_close(records.flush)
