@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -87,14 +87,6 @@ class Database:
                     pool_reset_on_return=None,
                 )
         return self._read_engine
-
-    def ping(self) -> bool:
-        try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            return True
-        except Exception:  # noqa: BLE001 - any failure means "not answering"
-            return False
 
     def dispose(self) -> None:
         if self._read_engine is not None and self._read_engine is not self._engine:

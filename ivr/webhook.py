@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import unquote_plus
@@ -218,7 +218,3 @@ def install(app: Flask) -> None:
         log.warning("TWILIO SIGNATURE VALIDATION IS OFF: any client can drive calls")
     elif not token:
         log.warning("TWILIO_AUTH_TOKEN is not set: every /voice request will be refused (403)")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
