@@ -24,6 +24,7 @@ from ivr.webhook import (
     caller_number,
     now,
     provider_webhook,
+    query_value,
     recorder,
     registry,
     twiml,
@@ -46,7 +47,7 @@ def call_context() -> engine.CallContext:
 
 
 def _state() -> CallState | None:
-    return CallState.decode(request.args.get("s"))
+    return CallState.decode(query_value(request.environ, "s"))
 
 
 @bp.post("/voice")

@@ -5,14 +5,13 @@ responses. Every ``/voice`` view goes through ``provider_webhook``.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote
 
 from flask import Flask, Response, current_app, g, request, url_for
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -57,20 +56,39 @@ def parse_pairs(text: str) -> list[tuple[str, str]]:
         if not piece:
             continue
         key, _, value = piece.partition("=")
-        if "%" in piece or "+" in piece:
-            key, value = unquote_plus(key), unquote_plus(value)
+        if "+" in piece:  # a space; "%2B" is a plus sign, so this goes first
+            key, value = key.replace("+", " "), value.replace("+", " ")
+        if "%" in piece:
+            key, value = _unquote(key), _unquote(value)
         pairs.append((key, value))
     if len(pairs) > MAX_FIELDS:
         raise ValueError("too many fields")
     return pairs
 
 
-def parse_form() -> Form:
+def _unquote(text: str) -> str:
+    # Most escapes in a webhook are the "+" of an E.164 number (From, To, Caller, Called).
+    if text.startswith("%2B") and "%" not in text[3:]:
+        return "+" + text[3:]
+    return unquote(text) if "%" in text else text
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """The POST body, straight from the server when its length is declared (the provider
+    always declares it); empty when larger than any webhook."""
+    declared = environ.get("CONTENT_LENGTH")
+    if not declared:
+        # No length (chunked): Werkzeug handles the framing and MAX_CONTENT_LENGTH.
+        return request.get_data(cache=False)
+    if not declared.isdigit() or int(declared) > MAX_BODY:
+        return b""
+    return environ["wsgi.input"].read(int(declared))
+
+
+def parse_form(environ: dict[str, Any] | None = None) -> Form:
     """The POST body; malformed input simply yields fewer fields (the request is then judged
     by its signature)."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return Form()
-    body = request.get_data(cache=False)
+    body = read_body(request.environ if environ is None else environ)
     if not body:
         return Form()
     try:
@@ -83,14 +101,30 @@ def parse_form() -> Form:
         return Form()
 
 
-def signed_url(environ: dict[str, Any] | None = None) -> str:
+def query_value(environ: dict[str, Any], name: str) -> str | None:
+    """One field of the query string (the call state ``s``), without building ``request.args``
+    on every webhook."""
+    query = environ.get("QUERY_STRING", "")
+    if not query:
+        return None
+    try:
+        pairs = parse_pairs(query)
+    except ValueError:
+        return None
+    return next((value for key, value in pairs if key == name), None)
+
+
+def signed_url(environ: dict[str, Any] | None = None, public_base_url: str | None = None
+               ) -> str:
     """The URL the provider requested, as it signed it.
 
     Behind a proxy or TLS terminator the Host and scheme seen here differ from the public ones:
     ``PUBLIC_BASE_URL`` (or ProxyFix through ``PROXY_HOPS``) restores them.
     """
     environ = environ if environ is not None else request.environ
-    base = current_app.config["PUBLIC_BASE_URL"] or (
+    if public_base_url is None:
+        public_base_url = current_app.config["PUBLIC_BASE_URL"]
+    base = public_base_url or (
         f"{environ['wsgi.url_scheme']}://{environ.get('HTTP_HOST') or environ['SERVER_NAME']}"
     )
     path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
@@ -106,22 +140,23 @@ def quick_signature(token: bytes, url: str, form: Form) -> str | None:
     """
     if form.repeated:
         return None
-    payload = url + "".join(key + value for key, value in sorted(form.pairs))
-    digest = hmac.new(token, payload.encode("utf-8"), hashlib.sha1).digest()
+    payload = url + "".join([key + value for key, value in sorted(form.pairs)])
+    digest = hmac.digest(token, payload.encode("utf-8"), "sha1")
     return base64.b64encode(digest).decode("ascii")
 
 
-def signature_ok(form: Form) -> bool:
-    config = current_app.config
-    if not config["VALIDATE_SIGNATURES"]:
+def signature_ok(form: Form, app: Flask | None = None,
+                 environ: dict[str, Any] | None = None) -> bool:
+    app = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config["VALIDATE_SIGNATURES"]:
         return True
-    validator: RequestValidator | None = current_app.extensions.get("twilio_validator")
-    environ = request.environ
+    validator: RequestValidator | None = app.extensions.get("twilio_validator")
+    environ = environ if environ is not None else request.environ
     signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
     if validator is None or not signature:
         return False
     settings = environ.get("HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS")
-    url = signed_url(environ)
+    url = signed_url(environ, app.config["PUBLIC_BASE_URL"])
     try:
         if settings is None:
             expected = quick_signature(validator.token, url, form)
@@ -139,8 +174,10 @@ def provider_webhook(view: Callable[..., Response]) -> Callable[..., Response]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
-        form = parse_form()
-        if not signature_ok(form):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
+        environ = request.environ
+        form = parse_form(environ)
+        if not signature_ok(form, app, environ):
             log.warning("refused %s %s: missing or bad signature", request.method, request.path)
             return Response("Forbidden\n", status=403, mimetype="text/plain")
         g.form = form

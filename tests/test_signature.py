@@ -3,6 +3,7 @@ changed when it does not match, and the public URL restored behind a proxy."""
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -179,6 +180,49 @@ def test_a_refused_login_step_records_no_attempt(app: Flask, demo_data: None) ->
         response = post(app, path, form, sign("http://localhost" + path, form, "wrong"))
         assert_refused(response)
     assert snapshot(app) == before
+
+
+def test_a_chunked_body_without_a_length_is_read(app: Flask) -> None:
+    """The body is read straight from the server when its length is declared; without one
+    (chunked), Werkzeug frames it and the request is judged the same way."""
+    form = call_form(SID, Digits="2")
+    url = "/voice/step?s=principal.0.0..principal"
+    body = urlencode(form).encode()
+    response = app.test_client().post(
+        url, input_stream=io.BytesIO(body),
+        headers={"X-Twilio-Signature": sign("http://localhost" + url, form),
+                 "Content-Type": "application/x-www-form-urlencoded",
+                 "Transfer-Encoding": "chunked"})
+    assert response.status_code == 200
+    assert Doc.parse(response.data).gather.attrib["action"].startswith("/voice/step?s=suporte.")
+
+
+@pytest.mark.parametrize("length", ["70000", "12abc", "-5"])
+def test_a_body_of_no_webhook_size_is_refused(
+    app: Flask, recorded: list[object], length: str
+) -> None:
+    """Longer than any webhook, or a length that is not a number: nothing is parsed, so the
+    signature cannot match."""
+    form = call_form(SID, Padding="x" * 70000 if length == "70000" else "")
+    url = "http://localhost/voice"
+    body = urlencode(form).encode()
+    response = app.test_client().post(
+        "/voice", input_stream=io.BytesIO(body),
+        headers={"X-Twilio-Signature": sign(url, form),
+                 "Content-Type": "application/x-www-form-urlencoded"},
+        environ_overrides={"CONTENT_LENGTH": length})
+    assert_refused(response)
+    assert recorded == []
+
+
+def test_the_call_state_is_read_from_the_query_among_other_fields(app: Flask) -> None:
+    url = "/voice/step?x=%41&s=suporte.0.0..principal-suporte&y"
+    form = call_form(SID, Digits="2")
+    response = post(app, url, form, sign("http://localhost" + url, form))
+    assert response.status_code == 200
+    # Key 2 at "suporte" (not at the main menu) leads one level further down.
+    assert not Doc.parse(response.data).gather.attrib["action"].startswith(
+        "/voice/step?s=suporte.")
 
 
 def test_a_signature_is_bound_to_the_form_values_not_their_order(app: Flask) -> None:
