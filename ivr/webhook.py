@@ -5,11 +5,12 @@ responses. Every ``/voice`` view goes through ``provider_webhook``.
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 from urllib.parse import unquote
 
@@ -141,8 +142,17 @@ def quick_signature(token: bytes, url: str, form: Form) -> str | None:
     if form.repeated:
         return None
     payload = url + "".join([key + value for key, value in sorted(form.pairs)])
-    digest = hmac.digest(token, payload.encode("utf-8"), "sha1")
-    return base64.b64encode(digest).decode("ascii")
+    signer = _keyed_sha1(token).copy()
+    signer.update(payload.encode("utf-8"))
+    return base64.b64encode(signer.digest()).decode("ascii")
+
+
+@lru_cache(maxsize=4)
+def _keyed_sha1(token: bytes) -> hmac.HMAC:
+    """An HMAC already keyed with the token, copied per request: keying a new one goes through
+    OpenSSL's digest lookup by name, which measured 10-20 µs a request inside the app against
+    about 2 µs for a copy."""
+    return hmac.new(token, digestmod=hashlib.sha1)
 
 
 def signature_ok(form: Form, app: Flask | None = None,
