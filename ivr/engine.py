@@ -242,7 +242,16 @@ def give_up(
     return Reply(speech=lead + say(retries.goodbye), then=Hangup(), outcome=outcome)
 
 
+# A loaded menu never changes, so each prompt's speech is built once. Keyed by identity (a
+# prompt may be a list); the entry holds the prompt so its id cannot be reused meanwhile.
+_PROMPT_SPEECH: dict[int, tuple[Prompt, tuple[Speech, ...]]] = {}
+_PROMPT_SPEECH_MAX = 4096
+
+
 def prompt_speech(prompt: Prompt) -> tuple[Speech, ...]:
+    cached = _PROMPT_SPEECH.get(id(prompt))
+    if cached is not None and cached[0] is prompt:
+        return cached[1]
     parts = prompt if isinstance(prompt, list) else [prompt]
     result = []
     for part in parts:
@@ -252,7 +261,11 @@ def prompt_speech(prompt: Prompt) -> tuple[Speech, ...]:
             result.append(Speech(text=part.say))
         else:
             result.append(Speech(text=part))
-    return tuple(result)
+    speech = tuple(result)
+    if len(_PROMPT_SPEECH) >= _PROMPT_SPEECH_MAX:
+        _PROMPT_SPEECH.clear()  # menus change only on reloads; a crude reset is enough
+    _PROMPT_SPEECH[id(prompt)] = (prompt, speech)
+    return speech
 
 
 def _retry(

@@ -139,6 +139,19 @@ class _Compiled:
     spec: ScheduleSpec
     tz: ZoneInfo
     years: dict[int, HolidayCalendar] = field(default_factory=dict)
+    # Windows on whole minutes (all a menu can express) give one status per minute: the last
+    # one is kept, keyed by the minute since the epoch.
+    minute_aligned: bool = False
+    last_minute: tuple[int, Status] | None = None
+
+
+def _on_the_minute(t: time) -> bool:
+    return t == time.max or (t.second == 0 and t.microsecond == 0)
+
+
+def _minute_aligned(spec: ScheduleSpec) -> bool:
+    windows = [w for day in spec.weekly for w in day] + list(spec.plantao)
+    return all(_on_the_minute(w.start) and _on_the_minute(w.end) for w in windows)
 
 
 # Two-level cache: identity first (no hashing of the nested spec on the hot
@@ -159,7 +172,8 @@ def _compiled(spec: ScheduleSpec) -> _Compiled:
     except TypeError:  # e.g. lists instead of tuples in a hand-built spec
         entry, hashable = None, False
     if entry is None:
-        entry = _Compiled(spec=spec, tz=ZoneInfo(spec.timezone))
+        entry = _Compiled(spec=spec, tz=ZoneInfo(spec.timezone),
+                          minute_aligned=_minute_aligned(spec))
     if len(_by_id) >= _MAX_SPECS:
         # Specs change only on config reloads; a crude reset is enough.
         _by_id.clear()
@@ -280,7 +294,22 @@ def _status_local(entry: _Compiled, local: datetime) -> Status:
 def status_at(spec: ScheduleSpec, now: datetime) -> Status:
     """Whether the line is open at ``now`` (tz-aware, any zone)."""
     entry = _compiled(spec)
-    return _status_local(entry, _local(entry, now))
+    if not entry.minute_aligned:
+        return _status_local(entry, _local(entry, now))
+    if now.tzinfo is None or now.utcoffset() is None:
+        _local(entry, now)  # raises: a naive time has no minute since the epoch
+    minute = math.floor(now.timestamp()) // 60
+    cached = entry.last_minute
+    if cached is not None and cached[0] == minute:
+        return cached[1]
+    local = _local(entry, now)
+    offset = local.utcoffset()
+    if offset is None or offset.seconds % 60 or offset.microseconds:
+        return _status_local(entry, local)  # a historic offset in seconds: no shared minute
+    # Judged at the minute's start: every instant of the minute has the same answer.
+    status = _status_local(entry, local.replace(second=0, microsecond=0))
+    entry.last_minute = (minute, status)
+    return status
 
 
 def _first_instant_at_or_after(tz: ZoneInfo, d: date, t: time) -> datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 NODE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 MAX_PATH = 24  # keep URLs short when a caller loops through the menus many times
@@ -53,18 +54,25 @@ class CallState:
     def decode(cls, raw: str | None) -> CallState | None:
         if not raw or len(raw) > 2048:
             return None
-        parts = raw.split(_SEPARATOR)
-        if len(parts) != 5:
-            return None
-        node, invalid, silence, entry, path = parts
-        if not NODE_NAME.match(node):
-            return None
-        counters_ok = all(c.isdigit() and len(c) == 1 for c in (invalid, silence))
-        if not counters_ok:
-            return None
-        if entry and not (entry.isdigit() and len(entry) <= 16):
-            return None
-        nodes = tuple(p for p in path.split("-") if p) if path else ()
-        if len(nodes) > MAX_PATH or not all(NODE_NAME.match(n) for n in nodes):
-            return None
-        return cls(node=node, invalid=int(invalid), silence=int(silence), entry=entry, path=nodes)
+        return _decode(raw)
+
+
+@lru_cache(maxsize=4096)
+def _decode(raw: str) -> CallState | None:
+    """States are immutable and callers at the same point of the tree send the same text, so
+    decoded states are shared."""
+    parts = raw.split(_SEPARATOR)
+    if len(parts) != 5:
+        return None
+    node, invalid, silence, entry, path = parts
+    if not NODE_NAME.match(node):
+        return None
+    counters_ok = all(c.isdigit() and len(c) == 1 for c in (invalid, silence))
+    if not counters_ok:
+        return None
+    if entry and not (entry.isdigit() and len(entry) <= 16):
+        return None
+    nodes = tuple(p for p in path.split("-") if p) if path else ()
+    if len(nodes) > MAX_PATH or not all(NODE_NAME.match(n) for n in nodes):
+        return None
+    return CallState(node=node, invalid=int(invalid), silence=int(silence), entry=entry, path=nodes)

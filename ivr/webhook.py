@@ -215,8 +215,17 @@ def now() -> datetime:
     return clock()
 
 
+_voice_of_menu: tuple[Menu, Voice] | None = None
+
+
 def voice_of(menu: Menu) -> Voice:
-    return Voice(name=menu.settings.voice, language=menu.settings.language)
+    global _voice_of_menu  # the served menu's voice, kept until the menu changes
+    cached = _voice_of_menu
+    if cached is not None and cached[0] is menu:
+        return cached[1]
+    voice = Voice(name=menu.settings.voice, language=menu.settings.language)
+    _voice_of_menu = (menu, voice)
+    return voice
 
 
 def resume_url(resume: Resume) -> str:

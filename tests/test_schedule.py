@@ -224,6 +224,37 @@ def test_naive_now_rejected() -> None:
         next_opening(SPEC, datetime(2026, 3, 4, 10))
 
 
+def test_status_is_exact_at_every_instant_around_a_minute_boundary() -> None:
+    """One status is kept per minute: the instants either side of a boundary still differ,
+    asked in any order, and the same instant asked from another zone agrees."""
+    spec = shipped_spec()
+    before = sp(2026, 3, 4, 18, 59, 59) + timedelta(microseconds=999_999)
+    boundary = sp(2026, 3, 4, 19)
+    for _ in range(2):
+        assert status_at(spec, before).open is True
+        assert status_at(spec, boundary).open is False
+        assert status_at(spec, before.astimezone(UTC)).open is True
+    assert status_at(spec, sp(2026, 3, 4, 7, 59, 30)).on_duty == "sip:plantao-manha@pbx"
+    assert status_at(spec, sp(2026, 3, 4, 8, 0, 0)).plantao is False
+
+
+def test_windows_with_seconds_are_judged_to_the_second() -> None:
+    """Menus only express whole minutes, but the schedule API takes any time: no minute is
+    shared when a window starts mid-minute."""
+    spec = shipped_spec(weekly=((Window(time(10, 0, 30), time(19)),),) * 5 + ((), ()),
+                        plantao=())
+    assert status_at(spec, sp(2026, 3, 4, 10, 0, 10)).open is False
+    assert status_at(spec, sp(2026, 3, 4, 10, 0, 40)).open is True
+    assert status_at(spec, sp(2026, 3, 4, 10, 0, 10)).open is False
+
+
+def test_a_day_open_until_midnight_is_open_in_its_last_minute() -> None:
+    spec = shipped_spec(weekly=((Window(time(20), time.max),),) * 7, plantao=())
+    assert status_at(spec, sp(2026, 3, 4, 23, 59, 0)).open is True
+    assert status_at(spec, sp(2026, 3, 4, 23, 59, 59)).open is True
+    assert status_at(spec, sp(2026, 3, 5, 0, 0, 0)).open is False
+
+
 def test_plantao_only_inside_open_window() -> None:
     # A plantão window reaching past the weekly window does not extend the day.
     spec = shipped_spec(plantao=(Window(time(18), time(20), on_duty="x"),))
