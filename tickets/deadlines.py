@@ -19,6 +19,7 @@ any change of UTC offset.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
@@ -88,6 +89,7 @@ def start_of_local_day(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=SAO_PAULO).astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)  # asked several times per spoken ticket, always with the same answer
 def deadline_for(solution_at: datetime, postponed: bool) -> datetime:
     """The exclusive end of the acceptance window for a solution registered at ``solution_at``."""
     days = ACCEPT_DAYS + 1 + (POSTPONE_DAYS if postponed else 0)

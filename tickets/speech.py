@@ -7,6 +7,7 @@ the ticket number is its own item, flagged to be read digit by digit.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from babel.dates import format_date
@@ -60,6 +61,7 @@ class SpokenTicket(deadlines.DeadlineTicket, Protocol):
     def specialist(self) -> Named | None: ...
 
 
+@lru_cache(maxsize=1024)  # Babel's formatting is slow and callers hear the same few dates
 def spoken_date(day: date, today: date) -> str:
     """``5 de dezembro``; the year is said only when it is not the current one."""
     pattern = "d 'de' MMMM" if day.year == today.year else "d 'de' MMMM 'de' y"
