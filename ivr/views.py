@@ -16,7 +16,7 @@ from database.flask_ext import get_db, request_session
 from database.migrate import schema_is_current
 from ivr import engine
 from ivr.actions import Reply
-from ivr.calls.recorder import complete_call
+from ivr.calls.events import CallCompleted
 from ivr.menu import Menu
 from ivr.state import CallState
 from ivr.webhook import (
@@ -107,10 +107,7 @@ def status(form: Form) -> Response:
     # A call lasts seconds to hours; anything else is not a duration we can store.
     duration = int(duration_raw) if duration_raw.isascii() and duration_raw.isdigit() \
         and len(duration_raw) <= 6 else None
-    recorder().flush()  # this worker's pending steps first, so the record reads in order
-    session = request_session()
-    complete_call(
-        session,
+    recorder().complete(CallCompleted(
         call_sid,
         status=(form.get("CallStatus") or "unknown")[:32],
         ended_at=now(),
@@ -118,7 +115,8 @@ def status(form: Form) -> Response:
         from_number=caller_number(form.get("From")),
         to_number=caller_number(form.get("To")),
         first_node=registry().current().settings.main_menu,
-    )
+    ))
+    session = request_session()
     end_call(session, call_sid)
     pending.forget(session, call_sid)
     session.commit()

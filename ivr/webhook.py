@@ -18,7 +18,8 @@ from flask import Flask, Response, current_app, g, request, url_for
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from ivr.actions import Reply, Resume
-from ivr.calls.recorder import CallRecorder, CallStarted, CallStepped
+from ivr.calls.events import CallStarted, CallStepped
+from ivr.calls.recorder import CallRecorder
 from ivr.menu import Menu
 from ivr.registry import MenuRegistry
 from ivr.state import CallState

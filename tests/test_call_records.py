@@ -12,8 +12,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from ivr.actions import Outcome
+from ivr.calls.events import CallStarted, CallStepped
 from ivr.calls.models import Call
-from ivr.calls.recorder import CallStarted, CallStepped, upsert_calls
+from ivr.calls.store import upsert_calls
 from tests.conftest import OPEN_HOURS, Clock, SignedClient, call_form
 from tests.twiml import Doc
 
