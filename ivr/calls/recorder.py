@@ -1,13 +1,9 @@
-"""Hands call record events to whoever writes them, off the hot path.
+"""Writes call records off the hot path.
 
-Under gunicorn (``gunicorn.conf.py``) a writer process owns the calls table: a webhook's step
-is one non-blocking send on a Unix socket (``channel``), and no worker ever waits on the
-database for a call record or competes with another for SQLite's write lock.
-
-Without that process (``flask run``, tests, a writer that went away) each worker writes its
-own: events go to an in-process queue, written in small batches in the gap after a response is
-sent, or by a background thread when the worker is quiet. A crash loses at most the last
-fraction of a second of steps, which SPEC §5 allows ("at most the step in flight").
+Webhook handlers only append to an in-process queue. Busy workers write it in small batches in
+the gap after a response is sent; a background thread writes what a quiet worker leaves queued.
+A crash loses at most the last fraction of a second of steps, which SPEC §5 allows ("at most
+the step in flight"), and no caller waits on the database.
 """
 
 from __future__ import annotations
@@ -19,8 +15,6 @@ import threading
 import time
 
 from database.session import Database
-from ivr.calls import wire
-from ivr.calls.channel import SOCKET_ENV, WriterChannel
 from ivr.calls.events import CallCompleted, Event
 from ivr.calls.store import write_events
 
@@ -35,10 +29,8 @@ MAX_BATCH = 500
 
 
 class CallRecorder:
-    def __init__(self, database: Database, writer_socket: str | None = None) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
-        socket_path = writer_socket if writer_socket is not None else os.environ.get(SOCKET_ENV)
-        self._channel = WriterChannel(socket_path) if socket_path else None
         self._queue: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -48,13 +40,6 @@ class CallRecorder:
     # -- hot path -------------------------------------------------------------------------
 
     def record(self, event: Event) -> None:
-        if self._channel is not None:
-            returned = self._channel.send(wire.encode(event))
-            if not returned:
-                return
-            for line in returned:  # the writer did not take them: this worker writes them
-                self._enqueue(wire.decode(line))
-            return
         self._enqueue(event)
 
     def flush_is_due(self) -> bool:
@@ -62,19 +47,12 @@ class CallRecorder:
         return self._queue.qsize() >= INLINE_BATCH
 
     def complete(self, done: CallCompleted) -> None:
-        """The status callback. Through the writer when there is one (it writes the call's steps
-        first); else this worker's queued steps, then the completion, now."""
-        if self._channel is not None:
-            returned = self._channel.send(wire.encode(done))
-            if not returned:
-                return
-            for line in returned:
-                self._enqueue(wire.decode(line))
-        else:
-            self._enqueue(done)
+        """The status callback: this worker's queued steps, then the completion, written now
+        (in one transaction) so the record reads in order."""
+        self._enqueue(done)
         self.flush()
 
-    # -- this worker's own writing --------------------------------------------------------
+    # -- writer ---------------------------------------------------------------------------
 
     def _enqueue(self, event: Event) -> None:
         self._ensure_thread()
@@ -109,9 +87,7 @@ class CallRecorder:
                 self._write(batch[start:start + MAX_BATCH])
 
     def close(self) -> None:
-        """Hand over or write what is pending and stop (a worker shutting down, a test ending)."""
-        if self._channel is not None:
-            self._channel.close()
+        """Write what is queued and stop writing (a worker shutting down, a test ending)."""
         self.flush()
         self._closed = True
 
