@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, PoolProxiedConnection, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -73,6 +73,24 @@ class Database:
         """A connection for reads that need no transaction: no BEGIN or ROLLBACK round trips."""
         with self.read_engine.connect() as connection:
             yield connection
+
+    @contextmanager
+    def reading_raw(self) -> Iterator[PoolProxiedConnection]:
+        """The driver's connection, for the busiest reads written out by hand: no Connection
+        object around it. A driver error discards it from the pool (it may be the one that
+        broke), and goes on up."""
+        connection = self.read_engine.raw_connection()
+        try:
+            yield connection
+        except Exception:
+            connection.invalidate()
+            raise
+        finally:
+            connection.close()
+
+    @property
+    def dialect_name(self) -> str:
+        return self.read_engine.dialect.name
 
     @property
     def read_engine(self) -> Engine:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache, wraps
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from flask import Flask, Response, current_app, g, request, url_for
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024  # the provider's webhooks are a few hundred bytes
 MAX_FIELDS = 200
 TWIML = "text/xml; charset=utf-8"
+# What Werkzeug leaves unescaped in a query string, so URLs read as url_for would write them.
+QUERY_SAFE = "!$'()*,/:;?@"
 
 class Form(dict[str, str]):
     """The webhook's fields: a plain dict (last value wins) that also answers ``getall``, which
@@ -230,9 +232,18 @@ def voice_of(menu: Menu) -> Voice:
 
 
 def resume_url(resume: Resume) -> str:
-    """Relative unless PUBLIC_BASE_URL is set: some providers want absolute action URLs."""
-    path = url_for(resume.endpoint, s=resume.state.encode(), **dict(resume.params))
-    return (current_app.config["PUBLIC_BASE_URL"] or "") + path
+    """Relative unless PUBLIC_BASE_URL is set: some providers want absolute action URLs.
+
+    The same URL ``url_for`` builds (a test holds them equal), from the endpoint's path looked
+    up once: documents that cannot be cached (a ticket's) build one or two per request."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    paths: dict[tuple[str, str], str] = app.extensions.setdefault("endpoint_paths", {})
+    key = (request.script_root, resume.endpoint)
+    path = paths.get(key)
+    if path is None:
+        path = paths[key] = url_for(resume.endpoint)
+    query = urlencode((("s", resume.state.encode()), *resume.params), safe=QUERY_SAFE)
+    return f"{app.config['PUBLIC_BASE_URL'] or ''}{path}?{query}"
 
 
 def twiml(reply: Reply, menu: Menu, state: CallState | None = None) -> Response:

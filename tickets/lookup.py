@@ -70,11 +70,11 @@ def caller_and_ticket(
     database: Database, call_sid: str, number: str
 ) -> tuple[Caller, TicketView | None] | None:
     """None when nobody is logged in on the call; else the caller and the ticket, if theirs."""
-    with database.reading() as connection:
+    with database.reading_raw() as connection:
         # The driver's own cursor: the row is unpacked by position below.
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = connection.cursor()
         try:
-            cursor.execute(_QUERY[connection.dialect.name],
+            cursor.execute(_QUERY[database.dialect_name],
                            {"call_sid": call_sid, "number": number})
             row = cursor.fetchone()
         finally:

@@ -1,0 +1,44 @@
+"""Action URLs are built from each endpoint's path looked up once: they must read exactly as
+Flask's ``url_for`` writes them, under any script root and public base URL."""
+
+from __future__ import annotations
+
+from flask import Flask, url_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ivr.actions import Resume
+from ivr.state import CallState
+from ivr.webhook import resume_url
+
+NODE = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+STATES = st.builds(
+    CallState, node=NODE, invalid=st.integers(0, 9), silence=st.integers(0, 9),
+    entry=st.from_regex(r"[0-9]{0,8}", fullmatch=True), path=st.lists(NODE, max_size=4).map(tuple))
+PARAMS = st.lists(st.tuples(st.sampled_from(["q", "m", "i", "a", "r"]),
+                            st.text(max_size=6)), max_size=3, unique_by=lambda p: p[0])
+
+
+def voice_endpoints(app: Flask) -> list[str]:
+    return sorted(rule.endpoint for rule in app.url_map.iter_rules()
+                  if rule.rule.startswith("/voice") and not rule.arguments)
+
+
+def test_every_voice_endpoint_is_covered(app: Flask) -> None:
+    assert {"ivr.step", "ivr.dialed", "auth.login", "tickets.status"} <= set(voice_endpoints(app))
+
+
+# The app is only read (PUBLIC_BASE_URL is set afresh for each example).
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(state=STATES, params=PARAMS, root=st.sampled_from(["", "/ivr", "/a b"]),
+       base=st.sampled_from([None, "https://ivr.example.com"]), data=st.data())
+def test_resume_urls_read_as_url_for_writes_them(
+    app: Flask, state: CallState, params: list[tuple[str, str]], root: str, base: str | None,
+    data: st.DataObject,
+) -> None:
+    endpoint = data.draw(st.sampled_from(voice_endpoints(app)))
+    app.config["PUBLIC_BASE_URL"] = base
+    with app.test_request_context("/voice", base_url="http://localhost" + root):
+        expected = url_for(endpoint, s=state.encode(), **dict(params))
+        assert resume_url(Resume(endpoint, state, tuple(params))) == (base or "") + expected
