@@ -17,7 +17,7 @@ from tickets.deadlines import SAO_PAULO
 from tickets.enums import Area, ClosedHow, TicketStatus
 from tickets.importing import SECTIONS, SpecialistsSection, TicketsSection
 from tickets.models import Specialist, Ticket
-from tickets.service import accept, postpone
+from tickets.service import accept, expire_overdue, postpone, reject
 
 CNPJ = "11222333000181"
 OTHER_CNPJ = "11444777000161"
@@ -219,6 +219,63 @@ def test_reimport_keeps_a_callers_postponement_and_acceptance(db: Database) -> N
     import_data(db, payload, rounds=4)
     closed = ticket_of(db, "12345678")
     assert (closed.closed_how, closed.closed_at) == (ClosedHow.ACCEPTED, sp(2026, 11, 26, 9, 0))
+
+
+def _answer(db: Database, answer: str, at: datetime) -> None:
+    with db.transaction() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == "12345678")).one()
+        if answer == "accept":
+            accept(session, ticket, None, "CA1", at)
+        elif answer == "postpone":
+            postpone(session, ticket, None, "CA1", at)
+        elif answer == "reject":
+            reject(session, ticket, None, "CA1", at, "https://api.example.com/rec/RE1")
+        else:
+            assert expire_overdue(session, at) == 1
+
+
+@pytest.mark.parametrize(("answer", "at", "status", "closed_how", "postponed"), [
+    ("accept", sp(2026, 11, 26, 9, 0), TicketStatus.CLOSED, ClosedHow.ACCEPTED, False),
+    ("postpone", sp(2026, 11, 26, 9, 0), TicketStatus.SOLUTION_PROPOSED, None, True),
+    ("reject", sp(2026, 11, 26, 9, 0), TicketStatus.IN_PROGRESS, None, False),
+    ("expire", sp(2026, 12, 10, 9, 0), TicketStatus.CLOSED, ClosedHow.AUTOMATIC, False),
+])
+def test_a_stale_file_does_not_undo_a_callers_answer(
+    db: Database, answer: str, at: datetime, status: TicketStatus,
+    closed_how: ClosedHow | None, postponed: bool,
+) -> None:
+    """The export was taken before the call: it still proposes the solution the caller
+    answered. Re-importing it (even saying "postponed": false) leaves the answer in place."""
+    import_data(db, example(), rounds=4)
+    _answer(db, answer, at)
+    payload = example()
+    payload["tickets"][0]["postponed"] = False
+    import_data(db, payload, rounds=4)
+    ticket = ticket_of(db, "12345678")
+    assert (ticket.status, ticket.closed_how, ticket.postponed) == (status, closed_how, postponed)
+
+
+def test_a_new_solution_after_a_callers_answer_starts_over(db: Database) -> None:
+    import_data(db, example(), rounds=4)
+    _answer(db, "reject", sp(2026, 11, 26, 9, 0))
+    payload = example()
+    payload["tickets"][0]["solution_at"] = "2026-11-30T10:00:00-03:00"
+    import_data(db, payload, rounds=4)
+    ticket = ticket_of(db, "12345678")
+    assert (ticket.status, ticket.solution_at, ticket.postponed) == (
+        TicketStatus.SOLUTION_PROPOSED, sp(2026, 11, 30, 10, 0), False)
+
+
+def test_the_support_team_closing_a_ticket_wins_over_a_postponement(db: Database) -> None:
+    import_data(db, example(), rounds=4)
+    _answer(db, "postpone", sp(2026, 11, 26, 9, 0))
+    payload = example()
+    payload["tickets"][0]["status"] = "closed"
+    payload["tickets"][0]["closed_at"] = "2026-11-27T10:00:00-03:00"
+    import_data(db, payload, rounds=4)
+    ticket = ticket_of(db, "12345678")
+    assert (ticket.status, ticket.closed_at, ticket.closed_how) == (
+        TicketStatus.CLOSED, sp(2026, 11, 27, 10, 0), None)
 
 
 def test_new_solution_resets_postponement_and_null_clears(db: Database) -> None:

@@ -7,7 +7,7 @@ re-import does not undo a caller's postponement, say); one given as ``null`` is 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import phonenumbers
@@ -19,8 +19,8 @@ from auth.documents import cnpj_problem, normalize_document
 from auth.models import Company
 from importer.errors import RecordError
 from importer.sections import ImportSection, assign_changed
-from tickets.enums import Area, TicketStatus
-from tickets.models import Specialist, Ticket
+from tickets.enums import Area, EventKind, TicketStatus
+from tickets.models import Specialist, Ticket, TicketEvent
 
 
 def _e164(raw: str) -> str:
@@ -154,7 +154,44 @@ class TicketsSection:
         if ticket is None:
             session.add(Ticket(number=record.number, **values))
             return True
+        kept = self._answered_here(session, ticket, record)
+        for field in kept:
+            # The file still shows the solution a caller already answered (it was exported
+            # before the call): the caller's answer stands until a new solution comes.
+            values.pop(field, None)
         return assign_changed(ticket, values)
+
+    @staticmethod
+    def _answered_here(session: Session, ticket: Ticket, record: TicketRecord) -> tuple[str, ...]:
+        """The fields a caller's answer on this server (accepted, postponed, rejected, closed
+        past the deadline) set for the solution the record still proposes: the import keeps
+        them. Empty when the record says anything else."""
+        if record.status is not TicketStatus.SOLUTION_PROPOSED:
+            return ()
+        decided = ("status", "closed_at", "closed_how", "postponed")
+        if ticket.solution_at is None:
+            # A rejection ends the solution's window and clears it; its event names it.
+            if record.solution_at is None:
+                return ()
+            named = f"solution_at {record.solution_at.astimezone(UTC).isoformat()}"
+            rejected = session.scalars(
+                select(TicketEvent.detail).where(
+                    TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.REJECTED)
+            ).all()
+            if any(d == named or d.startswith(named + ",") for d in rejected):
+                return (*decided, "solution_at")
+            return ()
+        if record.given("solution_at") and record.solution_at != ticket.solution_at:
+            return ()  # a new solution: a new acceptance window
+        answers = (EventKind.ACCEPTED, EventKind.POSTPONED, EventKind.AUTO_CLOSED)
+        answered = session.scalars(
+            select(TicketEvent.id).where(
+                TicketEvent.ticket_id == ticket.id,
+                TicketEvent.kind.in_(answers),
+                TicketEvent.at >= ticket.solution_at,
+            ).limit(1)
+        ).first()
+        return decided if answered is not None else ()
 
     @staticmethod
     def _specialist_id(session: Session, key: str | None) -> int | None:
