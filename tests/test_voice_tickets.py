@@ -232,3 +232,17 @@ def test_star_at_the_number_prompt_repeats_it(signed: SignedClient, demo_data: N
         doc = post(signed, doc.next_url(), "*")
         assert doc.gather.attrib["action"].startswith("/voice/tickets/number")
         assert "Não encontramos" not in doc.spoken()
+
+
+def test_silences_and_wrong_keys_at_the_ticket_count_apart(
+    signed: SignedClient, demo_data: None
+) -> None:
+    """Two silences and two wrong keys stay under both limits (3 each): still at the ticket.
+    The third silence is what sends the caller back to the main menu."""
+    doc = hear_ticket(signed)
+    for digits in ("", "9", "", "8"):
+        doc = post(signed, doc.next_url(), digits)
+        assert doc.gather.attrib["action"].startswith("/voice/tickets/action?"), doc.raw
+    assert "Opção inválida" in doc.spoken()
+    doc = post(signed, doc.next_url(), "")
+    assert doc.gather.attrib["action"].startswith("/voice/step?s=principal."), doc.raw

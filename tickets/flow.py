@@ -116,19 +116,28 @@ def options(ticket: AnyTicket, now: datetime) -> str:
 
 
 def ticket_menu(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
-                lead: tuple[Speech, ...] = (), *, full: bool = True, invalid: int = 0) -> Reply:
+                lead: tuple[Speech, ...] = (), *, full: bool = True, invalid: int = 0,
+                silences: int = 0) -> Reply:
     """The ticket read out (when ``full``), then what the caller can do with it."""
     state = state.with_entry(ticket.number)
     body = speech.describe(ticket, now) if full else ()
-    ask = Ask(Resume(ACTION, state, _params(i=invalid)), lead + body + say(options(ticket, now)),
+    ask = Ask(Resume(ACTION, state, _params(i=invalid, q=silences)),
+              lead + body + say(options(ticket, now)),
               timeout=_timeout(menu), num_digits=1, finish_on_key="")
     return Reply(then=ask)  # hearing a ticket is in the path (consulta_chamado), not an outcome
 
 
 def on_action_key(menu: Menu, state: CallState, ticket: AnyTicket, keys: str, now: datetime,
-                  invalid: int) -> Reply:
-    """1 specialist, 2 accept, 3 postpone, 4 reject (after a recording), * repeat, 0 main."""
+                  invalid: int, silences: int = 0) -> Reply:
+    """1 specialist, 2 accept, 3 postpone, 4 reject (after a recording), * repeat, 0 main.
+    Wrong keys and silences count apart, against the menu's own two limits."""
     settings = menu.settings
+    if not keys:
+        silences += 1
+        if silences >= settings.retries.max_silence:
+            return back_to_main(menu, state, now, say(settings.retries.silence))
+        return ticket_menu(menu, state, ticket, now, say(settings.retries.silence), full=False,
+                           invalid=invalid, silences=silences)
     if keys == settings.repeat_key:
         return ticket_menu(menu, state, ticket, now)
     if keys == settings.main_menu_key:
@@ -142,10 +151,11 @@ def on_action_key(menu: Menu, state: CallState, ticket: AnyTicket, keys: str, no
     change: Change | None = {"2": "accept", "3": "postpone", "4": "reject"}.get(keys)  # type: ignore[assignment]
     if change is None:
         invalid += 1
-        message = settings.retries.silence if not keys else settings.retries.invalid
+        message = settings.retries.invalid
         if invalid >= settings.retries.max_invalid:
             return back_to_main(menu, state, now, say(message))
-        return ticket_menu(menu, state, ticket, now, say(message), full=False, invalid=invalid)
+        return ticket_menu(menu, state, ticket, now, say(message), full=False, invalid=invalid,
+                           silences=silences)
     verdict = {
         "accept": deadlines.can_accept,
         "postpone": deadlines.can_postpone,

@@ -148,7 +148,7 @@ def action(visit: Visit) -> Response:
     if visit.ticket is None:
         return _gone(visit)
     return visit.reply(flow.on_action_key(visit.menu, visit.state, visit.ticket, visit.keys(),
-                                          now(), visit.count("i")))
+                                          now(), visit.count("i"), visit.count("q")))
 
 
 @bp.post("/confirm")
