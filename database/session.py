@@ -80,12 +80,12 @@ class Database:
     @contextmanager
     def reading_raw(self) -> Iterator[PoolProxiedConnection]:
         """The driver's connection, for the busiest reads written out by hand: no Connection
-        object around it. A driver error discards it from the pool (it may be the one that
-        broke), and goes on up."""
+        object around it. After a driver error it is discarded from the pool (it may be the one
+        that broke); the error goes on up."""
         connection = self.read_engine.raw_connection()
         try:
             yield connection
-        except Exception:
+        except self.read_engine.dialect.loaded_dbapi.Error:
             connection.invalidate()
             raise
         finally:

@@ -17,6 +17,7 @@ from database.migrate import schema_is_current
 from ivr import engine
 from ivr.actions import Reply
 from ivr.calls.events import CallCompleted
+from ivr.calls.store import complete_call
 from ivr.menu import Menu
 from ivr.state import CallState
 from ivr.webhook import (
@@ -107,7 +108,10 @@ def status(form: Form) -> Response:
     # A call lasts seconds to hours; anything else is not a duration we can store.
     duration = int(duration_raw) if duration_raw.isascii() and duration_raw.isdigit() \
         and len(duration_raw) <= 6 else None
-    recorder().complete(CallCompleted(
+    recorder().flush()  # this worker's pending steps first, so the record reads in order
+    session = request_session()
+    # In the request's transaction: if it fails, the login is not ended either.
+    complete_call(session, CallCompleted(
         call_sid,
         status=(form.get("CallStatus") or "unknown")[:32],
         ended_at=now(),
@@ -116,7 +120,6 @@ def status(form: Form) -> Response:
         to_number=caller_number(form.get("To")),
         first_node=registry().current().settings.main_menu,
     ))
-    session = request_session()
     end_call(session, call_sid)
     pending.forget(session, call_sid)
     session.commit()

@@ -84,7 +84,7 @@ def read_body(environ: dict[str, Any]) -> bytes:
     if not declared:
         # No length (chunked): Werkzeug handles the framing and MAX_CONTENT_LENGTH.
         return request.get_data(cache=False)
-    if not declared.isdigit() or int(declared) > MAX_BODY:
+    if not (declared.isascii() and declared.isdigit()) or int(declared) > MAX_BODY:
         return b""
     return environ["wsgi.input"].read(int(declared))
 
@@ -241,6 +241,8 @@ def resume_url(resume: Resume) -> str:
     key = (request.script_root, resume.endpoint)
     path = paths.get(key)
     if path is None:
+        if len(paths) >= 256:  # script roots a proxy may vary (X-Forwarded-Prefix): stay small
+            paths.clear()
         path = paths[key] = url_for(resume.endpoint)
     query = urlencode((("s", resume.state.encode()), *resume.params), safe=QUERY_SAFE)
     return f"{app.config['PUBLIC_BASE_URL'] or ''}{path}?{query}"
@@ -265,7 +267,8 @@ def twiml(reply: Reply, menu: Menu, state: CallState | None = None) -> Response:
                              caller_number(form.get("To")), None)
         records.record(CallStepped(
             call_sid, here.path, here.node, reply.outcome, app.config["CLOCK"](), caller))
-    scope = app.config["PUBLIC_BASE_URL"] or ""
+    # Everything the action URLs depend on besides the reply: cached documents never cross it.
+    scope = (app.config["PUBLIC_BASE_URL"] or "") + request.environ.get("SCRIPT_NAME", "")
     response = Response(render(reply, voice_of(menu), resume_url, scope), mimetype=TWIML)
     if records.flush_is_due():
         # Runs once the response has been sent, before the worker takes the next request.

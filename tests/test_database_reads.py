@@ -1,5 +1,5 @@
 """The raw read path (``Database.reading_raw``): connections go back to the pool after use, and
-one that raised is discarded rather than handed to the next request."""
+one whose driver failed is discarded rather than handed to the next request."""
 
 from __future__ import annotations
 
@@ -23,17 +23,31 @@ def test_a_read_returns_its_connection_to_the_pool(database_url: str) -> None:
         database.dispose()
 
 
-def test_a_connection_that_raised_is_not_reused(database_url: str) -> None:
+def test_a_connection_whose_driver_failed_is_not_reused(database_url: str) -> None:
     database = Database(database_url)
+    error = database.read_engine.dialect.loaded_dbapi.Error
     try:
-        with pytest.raises(RuntimeError), database.reading_raw() as connection:
+        with pytest.raises(error), database.reading_raw() as connection:
             broken = connection.dbapi_connection
-            raise RuntimeError("the driver failed mid-read")
+            connection.cursor().execute("SELECT * FROM no_such_table")
         with database.reading_raw() as connection:
             assert connection.dbapi_connection is not broken
             cursor = connection.cursor()
             cursor.execute("SELECT 1")
             assert cursor.fetchone()[0] == 1
             cursor.close()
+    finally:
+        database.dispose()
+
+
+def test_an_error_of_ours_keeps_the_connection(database_url: str) -> None:
+    """Only the driver's errors say the connection may be broken."""
+    database = Database(database_url)
+    try:
+        with pytest.raises(RuntimeError), database.reading_raw() as connection:
+            kept = connection.dbapi_connection
+            raise RuntimeError("a bug in the caller, not in the connection")
+        with database.reading_raw() as connection:
+            assert connection.dbapi_connection is kept
     finally:
         database.dispose()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from ivr.actions import Resume
 from ivr.state import CallState
 from ivr.webhook import resume_url
+from tests.twiml import Doc
 
 NODE = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
 STATES = st.builds(
@@ -42,3 +43,14 @@ def test_resume_urls_read_as_url_for_writes_them(
     with app.test_request_context("/voice", base_url="http://localhost" + root):
         expected = url_for(endpoint, s=state.encode(), **dict(params))
         assert resume_url(Resume(endpoint, state, tuple(params))) == (base or "") + expected
+
+
+def test_a_cached_document_never_crosses_script_roots(app: Flask) -> None:
+    """The same step served under two mount points: each answer points under its own."""
+    app.config["VALIDATE_SIGNATURES"] = False
+    client = app.test_client()
+    for root in ("/a", "/b", "/a"):
+        response = client.post("/voice", data={"CallSid": "CA" + "7" * 32},
+                               environ_overrides={"SCRIPT_NAME": root})
+        action = Doc.parse(response.data).gather.attrib["action"]
+        assert action.startswith(root + "/voice/step?s=principal."), action

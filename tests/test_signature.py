@@ -197,7 +197,7 @@ def test_a_chunked_body_without_a_length_is_read(app: Flask) -> None:
     assert Doc.parse(response.data).gather.attrib["action"].startswith("/voice/step?s=suporte.")
 
 
-@pytest.mark.parametrize("length", ["70000", "12abc", "-5"])
+@pytest.mark.parametrize("length", ["70000", "12abc", "-5", "\u00b2"])
 def test_a_body_of_no_webhook_size_is_refused(
     app: Flask, recorded: list[object], length: str
 ) -> None:

@@ -266,6 +266,30 @@ def test_a_new_solution_after_a_callers_answer_starts_over(db: Database) -> None
         TicketStatus.SOLUTION_PROPOSED, sp(2026, 11, 30, 10, 0), False)
 
 
+def test_a_ticket_the_team_reopened_takes_the_same_solution_again(db: Database) -> None:
+    """Accepted, then reopened by the team: the old acceptance no longer stands, so the file
+    proposing that solution again is applied."""
+    import_data(db, example(), rounds=4)
+    _answer(db, "accept", sp(2026, 11, 26, 9, 0))
+    reopened = example()
+    reopened["tickets"][0]["status"] = "in_progress"
+    import_data(db, reopened, rounds=4)
+    assert ticket_of(db, "12345678").status is TicketStatus.IN_PROGRESS
+    import_data(db, example(), rounds=4)
+    ticket = ticket_of(db, "12345678")
+    assert (ticket.status, ticket.closed_at, ticket.closed_how) == (
+        TicketStatus.SOLUTION_PROPOSED, None, None)
+
+
+def test_a_postponement_that_came_in_a_file_can_be_taken_back_by_a_file(db: Database) -> None:
+    payload = example()
+    payload["tickets"][0]["postponed"] = True
+    import_data(db, payload, rounds=4)
+    payload["tickets"][0]["postponed"] = False
+    import_data(db, payload, rounds=4)
+    assert ticket_of(db, "12345678").postponed is False
+
+
 def test_the_support_team_closing_a_ticket_wins_over_a_postponement(db: Database) -> None:
     import_data(db, example(), rounds=4)
     _answer(db, "postpone", sp(2026, 11, 26, 9, 0))

@@ -89,9 +89,14 @@ def start_of_local_day(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=SAO_PAULO).astimezone(UTC)
 
 
-@lru_cache(maxsize=4096)  # asked several times per spoken ticket, always with the same answer
 def deadline_for(solution_at: datetime, postponed: bool) -> datetime:
     """The exclusive end of the acceptance window for a solution registered at ``solution_at``."""
+    # Cached by the UTC instant: two local times that differ only in ``fold`` compare equal.
+    return _deadline_for(_aware(solution_at).astimezone(UTC), postponed)
+
+
+@lru_cache(maxsize=4096)  # asked several times per spoken ticket, always with the same answer
+def _deadline_for(solution_at: datetime, postponed: bool) -> datetime:
     days = ACCEPT_DAYS + 1 + (POSTPONE_DAYS if postponed else 0)
     return start_of_local_day(local_date(solution_at) + timedelta(days=days))
 

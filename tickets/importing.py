@@ -19,7 +19,7 @@ from auth.documents import cnpj_problem, normalize_document
 from auth.models import Company
 from importer.errors import RecordError
 from importer.sections import ImportSection, assign_changed
-from tickets.enums import Area, EventKind, TicketStatus
+from tickets.enums import Area, ClosedHow, EventKind, TicketStatus
 from tickets.models import Specialist, Ticket, TicketEvent
 
 
@@ -163,35 +163,38 @@ class TicketsSection:
 
     @staticmethod
     def _answered_here(session: Session, ticket: Ticket, record: TicketRecord) -> tuple[str, ...]:
-        """The fields a caller's answer on this server (accepted, postponed, rejected, closed
-        past the deadline) set for the solution the record still proposes: the import keeps
-        them. Empty when the record says anything else."""
+        """The fields a caller's answer on this server set for the solution the record still
+        proposes (accepted, postponed, rejected, closed past the deadline): the import keeps
+        them. Judged by the ticket as it stands plus the event that put it there, not by
+        clocks: a ticket the support team reopened since is theirs again."""
         if record.status is not TicketStatus.SOLUTION_PROPOSED:
             return ()
         decided = ("status", "closed_at", "closed_how", "postponed")
+
+        def recorded(kind: EventKind) -> list[str]:
+            return list(session.scalars(select(TicketEvent.detail).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)))
+
         if ticket.solution_at is None:
             # A rejection ends the solution's window and clears it; its event names it.
-            if record.solution_at is None:
+            if ticket.status is not TicketStatus.IN_PROGRESS or record.solution_at is None:
                 return ()
             named = f"solution_at {record.solution_at.astimezone(UTC).isoformat()}"
-            rejected = session.scalars(
-                select(TicketEvent.detail).where(
-                    TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.REJECTED)
-            ).all()
-            if any(d == named or d.startswith(named + ",") for d in rejected):
+            if any(d == named or d.startswith(named + ",")
+                   for d in recorded(EventKind.REJECTED)):
                 return (*decided, "solution_at")
             return ()
         if record.given("solution_at") and record.solution_at != ticket.solution_at:
             return ()  # a new solution: a new acceptance window
-        answers = (EventKind.ACCEPTED, EventKind.POSTPONED, EventKind.AUTO_CLOSED)
-        answered = session.scalars(
-            select(TicketEvent.id).where(
-                TicketEvent.ticket_id == ticket.id,
-                TicketEvent.kind.in_(answers),
-                TicketEvent.at >= ticket.solution_at,
-            ).limit(1)
-        ).first()
-        return decided if answered is not None else ()
+        if ticket.status is TicketStatus.CLOSED:
+            # Only this server sets how a ticket closed; the team's closings carry none.
+            kind = {ClosedHow.ACCEPTED: EventKind.ACCEPTED,
+                    ClosedHow.AUTOMATIC: EventKind.AUTO_CLOSED}.get(ticket.closed_how)
+        elif ticket.status is TicketStatus.SOLUTION_PROPOSED and ticket.postponed:
+            kind = EventKind.POSTPONED  # unless the postponement came in a file
+        else:
+            kind = None
+        return decided if kind is not None and recorded(kind) else ()
 
     @staticmethod
     def _specialist_id(session: Session, key: str | None) -> int | None:

@@ -15,7 +15,7 @@ import threading
 import time
 
 from database.session import Database
-from ivr.calls.events import CallCompleted, Event
+from ivr.calls.events import Event
 from ivr.calls.store import write_events
 
 log = logging.getLogger(__name__)
@@ -45,12 +45,6 @@ class CallRecorder:
     def flush_is_due(self) -> bool:
         """Enough is queued to write in the gap after this response (see ``ivr.webhook``)."""
         return self._queue.qsize() >= INLINE_BATCH
-
-    def complete(self, done: CallCompleted) -> None:
-        """The status callback: this worker's queued steps, then the completion, written now
-        (in one transaction) so the record reads in order."""
-        self._enqueue(done)
-        self.flush()
 
     # -- writer ---------------------------------------------------------------------------
 
