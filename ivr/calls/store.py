@@ -118,18 +118,21 @@ def _sqlite_time(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _as_is(value: datetime | None) -> datetime | None:
+    return value
+
+
 def upsert_calls(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    timestamps = ("started_at", "updated_at")
-    params: list[Any] = []
-    for row in rows:
-        if dialect == "sqlite":
-            params.extend(_sqlite_time(row[c]) if c in timestamps else row[c] for c in COLUMNS)
-        else:
-            params.extend(row[c] for c in COLUMNS)
     connection = session.connection()
+    dialect = connection.dialect.name
+    time = _sqlite_time if dialect == "sqlite" else _as_is
+    params: list[Any] = []
+    for row in rows:  # in COLUMNS order, spelt out: this loop runs for every step recorded
+        params += (row["call_sid"], row["from_number"], row["to_number"],
+                   time(row["started_at"]), row["path"], row["steps"], row["last_node"],
+                   row["outcome"], row["outcome_detail"], time(row["updated_at"]))
     width = len(COLUMNS)
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         count = min(ROWS_PER_STATEMENT, len(rows) - start)
