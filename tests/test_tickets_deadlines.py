@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -16,6 +17,7 @@ from tickets.deadlines import (
     REASON_CLOSED,
     REASON_NO_SOLUTION,
     SAO_PAULO,
+    deadline_for,
 )
 from tickets.enums import ClosedHow, TicketStatus
 
@@ -206,3 +208,14 @@ def test_deadline_properties_for_any_solution_time(solution_at: datetime, postpo
     assert local_end.date() - solution_at.astimezone(SAO_PAULO).date() == timedelta(days=days)
     assert deadlines.can_accept(ticket, end - US).allowed
     assert not deadlines.can_accept(ticket, end).allowed
+
+
+def test_the_deadline_of_a_repeated_local_hour_follows_the_instant() -> None:
+    """23:30 happens twice in Santiago on 6 April 2024 (clocks go back at midnight): the two
+    instants compare equal as local times but are an hour apart, and the second one falls on
+    the next São Paulo day. A cache keyed by the local time would answer both alike."""
+    santiago = ZoneInfo("America/Santiago")
+    first = datetime(2024, 4, 6, 23, 30, tzinfo=santiago)
+    second = first.replace(fold=1)
+    assert deadline_for(first, False) != deadline_for(second, False)
+    assert deadline_for(second, False) - deadline_for(first, False) == timedelta(days=1)
