@@ -40,4 +40,4 @@ class CallCompleted:
     first_node: str  # the main menu: where a call that never moved was
 
 
-Event = CallStarted | CallStepped | CallCompleted
+Step = CallStarted | CallStepped  # what the recorder queues; completions are written at once

@@ -15,8 +15,8 @@ import threading
 import time
 
 from database.session import Database
-from ivr.calls.events import Event
-from ivr.calls.store import write_events
+from ivr.calls.events import Step
+from ivr.calls.store import write_steps
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ MAX_BATCH = 500
 class CallRecorder:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._queue: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Step] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._flush_lock = threading.Lock()
@@ -39,18 +39,15 @@ class CallRecorder:
 
     # -- hot path -------------------------------------------------------------------------
 
-    def record(self, event: Event) -> None:
-        self._enqueue(event)
+    def record(self, event: Step) -> None:
+        self._ensure_thread()
+        self._queue.put(event)
 
     def flush_is_due(self) -> bool:
         """Enough is queued to write in the gap after this response (see ``ivr.webhook``)."""
         return self._queue.qsize() >= INLINE_BATCH
 
     # -- writer ---------------------------------------------------------------------------
-
-    def _enqueue(self, event: Event) -> None:
-        self._ensure_thread()
-        self._queue.put(event)
 
     def _ensure_thread(self) -> None:
         # gunicorn forks after the app is built: one writer per worker, started lazily.
@@ -87,7 +84,7 @@ class CallRecorder:
 
     def flush(self) -> None:
         """Write whatever this worker has queued now (status callback, tests, shutdown)."""
-        batch: list[Event] = []
+        batch: list[Step] = []
         while True:
             try:
                 batch.append(self._queue.get_nowait())
@@ -96,8 +93,8 @@ class CallRecorder:
         if batch:
             self._write(batch)
 
-    def _write(self, batch: list[Event]) -> None:
+    def _write(self, batch: list[Step]) -> None:
         with self._flush_lock:
             if self._closed:
                 return
-            write_events(self.database, batch)
+            write_steps(self.database, batch)

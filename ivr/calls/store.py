@@ -1,6 +1,6 @@
 """The calls table's writes: steps merged into one upsert, and the status callback's completion.
 
-Steps from different workers (or a writer process) can land out of order, so every column is
+Steps from different workers can land out of order, so every column is
 merged by rule: the newest step (by time) wins for the path and outcome, the start and end
 fields keep the first value they get.
 """
@@ -17,29 +17,25 @@ from sqlalchemy import case, func, literal_column, update
 from sqlalchemy.orm import Session
 
 from database.session import Database
-from ivr.calls.events import CallCompleted, CallStarted, Event
+from ivr.calls.events import CallCompleted, CallStarted, Step
 from ivr.calls.models import Call
 
 log = logging.getLogger(__name__)
 
 
-def write_events(database: Database, events: Sequence[Event]) -> bool:
-    """Steps first, then completions, in one transaction. False (logged) when it failed: call
+def write_steps(database: Database, events: Sequence[Step]) -> bool:
+    """One upsert for the batch, in its own transaction. False (logged) when it failed: call
     records never fail a call."""
-    steps = [e for e in events if not isinstance(e, CallCompleted)]
-    completions = [e for e in events if isinstance(e, CallCompleted)]
     try:
         with database.transaction() as session:
-            upsert_calls(session, _merge(steps))
-            for done in completions:
-                complete_call(session, done)
+            upsert_calls(session, _merge(events))
     except Exception:
-        log.exception("could not write %d call record events; dropped", len(events))
+        log.exception("could not write %d call record steps; dropped", len(events))
         return False
     return True
 
 
-def _merge(batch: Sequence[Event]) -> list[dict[str, Any]]:
+def _merge(batch: Sequence[Step]) -> list[dict[str, Any]]:
     """One row per CallSid, in the shape of the upsert."""
     rows: dict[str, dict[str, Any]] = {}
     for event in batch:
