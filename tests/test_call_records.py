@@ -355,3 +355,30 @@ def test_a_busy_worker_writes_records_after_responses_not_on_a_timer(app, signed
     with app.extensions["database"].transaction() as session:
         written = session.scalar(select(func.count()).select_from(Call))
     assert written >= INLINE_BATCH
+
+
+def test_a_completion_that_cannot_be_written_leaves_the_login_in_place(
+    app: Flask, signed: SignedClient, demo_data: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record's completion and the end of the call's login are one transaction: if the
+    first fails, the second is not half done, and the provider still gets no 5xx."""
+    from sqlalchemy.exc import OperationalError
+
+    from auth.counters import bind_call_login
+    from auth.models import CallLogin, Contact
+
+    database = app.extensions["database"]
+    with database.transaction() as session:
+        maria = session.scalars(select(Contact).where(Contact.cpf == "52998224725")).one()
+        bind_call_login(session, SID, contact_id=maria.id, company_id=maria.company_id,
+                        now=datetime.now(UTC))
+
+    def failing(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("UPDATE calls", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("ivr.views.complete_call", failing)
+    response = signed.post("/voice/status", call_form(SID, CallStatus="completed",
+                                                      CallDuration="30"))
+    assert response.status_code < 500
+    with database.transaction() as session:
+        assert session.scalars(select(CallLogin).where(CallLogin.call_sid == SID)).one()
