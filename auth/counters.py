@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, literal, null, or_, update
+from sqlalchemy import ColumnElement, and_, case, delete, literal, null, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,9 @@ from database.base import UTCDateTime
 LOCK_THRESHOLD = 5
 LOCK_DURATION = timedelta(minutes=30)
 CALLER_WINDOW = timedelta(hours=1)
+# No call lasts this long (the provider ends calls within a day): a login row this old belongs
+# to a call whose status callback was lost.
+STALE_CALL_LOGIN = timedelta(days=2)
 
 
 def _upsert(session: Session, entity: type[Any]) -> Any:
@@ -92,7 +95,9 @@ def record_call_failure(session: Session, call_sid: str, now: datetime) -> int:
 def bind_call_login(
     session: Session, call_sid: str, *, contact_id: int, company_id: int, now: datetime
 ) -> None:
-    """Records who is logged in on this call (a later login on the same call replaces it)."""
+    """Records who is logged in on this call (a later login on the same call replaces it), and
+    clears the logins of calls whose status callback never came."""
+    session.execute(delete(CallLogin).where(CallLogin.updated_at < now - STALE_CALL_LOGIN))
     statement = _upsert(session, CallLogin).values(
         call_sid=call_sid,
         contact_id=contact_id,

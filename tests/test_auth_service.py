@@ -130,6 +130,20 @@ def test_login_lasts_for_its_call_only(db: Database, contact_id: int) -> None:
         assert session.get(CallLogin, "CA-1") is None
 
 
+def test_a_login_whose_call_never_ended_is_cleared_two_days_on(
+    db: Database, contact_id: int
+) -> None:
+    """The provider's status callback ends a call's login; when it was lost, the row would stay
+    for ever. Logins two days old are cleared by the next login; younger ones stay."""
+    attempt(db, call_sid="CA-lost")
+    attempt(db, call_sid="CA-yesterday", at=timedelta(days=1))
+    attempt(db, call_sid="CA-today", at=timedelta(days=2, minutes=1))
+    with db.session() as session:
+        assert session.get(CallLogin, "CA-lost") is None
+        assert session.get(CallLogin, "CA-yesterday") is not None
+        assert current_login(session, "CA-today") is not None
+
+
 def test_failures_alone_are_not_a_login(db: Database, contact_id: int) -> None:
     attempt(db, password=WRONG_PASSWORD)
     with db.session() as session:
