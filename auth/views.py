@@ -14,7 +14,7 @@ from ivr import engine
 from ivr.actions import Ask, Hangup, Outcome, Reply, Resume, Speech, say
 from ivr.menu import Menu
 from ivr.state import CallState
-from ivr.webhook import Form, now, provider_webhook, registry, twiml
+from ivr.webhook import Form, now, provider_webhook, query_value, registry, twiml
 
 bp = Blueprint("auth", __name__, url_prefix="/voice/auth")
 
@@ -24,11 +24,12 @@ MAX_SILENCES = 2  # asked again once, then let go
 
 
 def _state(menu: Menu) -> CallState:
-    return CallState.decode(request.args.get("s")) or CallState(node=menu.settings.main_menu)
+    state = CallState.decode(query_value(request.environ, "s"))
+    return state or CallState(node=menu.settings.main_menu)
 
 
 def _silences() -> int:
-    raw = request.args.get("q", "0")
+    raw = query_value(request.environ, "q") or "0"
     return int(raw) if raw.isdigit() and len(raw) == 1 else 0
 
 

@@ -17,7 +17,7 @@ from ivr import engine
 from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
 from ivr.menu import Menu
 from ivr.state import CallState
-from ivr.webhook import Form, now, provider_webhook, registry, twiml
+from ivr.webhook import Form, now, provider_webhook, query_value, registry, twiml
 from tickets import flow, service
 from tickets.lookup import Caller, TicketView, caller_and_ticket
 from tickets.models import Ticket
@@ -40,7 +40,7 @@ class Visit:
     ticket: TicketView | None
 
     def count(self, name: str) -> int:
-        raw = request.args.get(name, "0")
+        raw = query_value(request.environ, name) or "0"
         return int(raw) if raw.isdigit() and len(raw) == 1 else 0
 
     def keys(self) -> str:
@@ -72,7 +72,7 @@ def ticket_webhook(
         @wraps(view)
         def wrapper(form: Form, *args: Any, **kwargs: Any) -> Response:
             menu = registry().current()
-            state = CallState.decode(request.args.get("s"))
+            state = CallState.decode(query_value(request.environ, "s"))
             if state is None:
                 return twiml(engine.restart(menu, now(), engine.CallContext(),
                                             menu.settings.menu_changed), menu)
@@ -157,11 +157,11 @@ def confirm(visit: Visit) -> Response:
     ticket = visit.orm_ticket()
     if ticket is None or visit.caller is None:
         return _gone(visit)
-    change = request.args.get("a", "")
+    change = query_value(request.environ, "a") or ""
     keys = visit.keys()
     if keys == visit.menu.settings.repeat_key and change in flow.CONFIRM_TEXT:
         return visit.reply(flow.ask_confirmation(visit.menu, visit.state, change,  # type: ignore[arg-type]
-                                                 request.args.get("r", "")))
+                                                 query_value(request.environ, "r") or ""))
     if keys != "1" or change not in flow.CONFIRM_TEXT:
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
                                             say(flow.CANCELLED), full=False))
@@ -175,7 +175,7 @@ def confirm(visit: Visit) -> Response:
             service.postpone(session, ticket, contact, g.call_sid, moment)
         else:
             service.reject(session, ticket, contact, g.call_sid, moment,
-                           request.args.get("r") or None)
+                           query_value(request.environ, "r") or None)
         session.commit()
     except service.TicketError as refused:
         session.rollback()
