@@ -89,17 +89,5 @@ def consume(session: Session, entry: PendingCpf) -> bool:
     return session.execute(statement).scalar_one_or_none() is not None
 
 
-def take_cpf(session: Session, call_sid: str, now: datetime) -> str | None:
-    """The CPF keyed on this call, forgotten as it is read; a stale entry is deleted, not read.
-
-    For callers with nothing slow between reading and forgetting: the password step, which runs
-    bcrypt in between, uses ``peek_cpf`` and ``consume`` instead.
-    """
-    entry = peek_cpf(session, call_sid, now)
-    if entry is None or not consume(session, entry):
-        return None
-    return entry.cpf
-
-
 def forget(session: Session, call_sid: str) -> None:
     session.execute(delete(PendingLogin).where(PendingLogin.call_sid == call_sid))

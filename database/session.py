@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, PoolProxiedConnection, create_engine, event
+from sqlalchemy import Engine, PoolProxiedConnection, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -72,16 +72,11 @@ class Database:
             session.close()
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
-        """A connection for reads that need no transaction: no BEGIN or ROLLBACK round trips."""
-        with self.read_engine.connect() as connection:
-            yield connection
-
-    @contextmanager
     def reading_raw(self) -> Iterator[PoolProxiedConnection]:
-        """The driver's connection, for the busiest reads written out by hand: no Connection
-        object around it. After a driver error it is discarded from the pool (it may be the one
-        that broke); the error goes on up."""
+        """The driver's connection, outside any transaction (no BEGIN or ROLLBACK round trips),
+        for the busiest reads written out by hand: no Connection object around it. After a
+        driver error it is discarded from the pool (it may be the one that broke); the error
+        goes on up."""
         connection = self.read_engine.raw_connection()
         try:
             yield connection

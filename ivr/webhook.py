@@ -23,7 +23,7 @@ from ivr.calls.recorder import CallRecorder
 from ivr.menu import Menu
 from ivr.registry import MenuRegistry
 from ivr.state import CallState
-from ivr.twiml import Voice, render, render_plain
+from ivr.twiml import Voice, render
 
 log = logging.getLogger(__name__)
 
@@ -274,11 +274,6 @@ def twiml(reply: Reply, menu: Menu, state: CallState | None = None) -> Response:
         # Runs once the response has been sent, before the worker takes the next request.
         response.call_on_close(records.flush)
     return response
-
-
-def apology_response(text: str, menu: Menu | None) -> Response:
-    voice = voice_of(menu) if menu is not None else Voice("Polly.Camila", "pt-BR")
-    return Response(render_plain(text, voice), mimetype=TWIML)
 
 
 def install(app: Flask) -> None:

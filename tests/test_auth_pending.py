@@ -13,7 +13,6 @@ from auth.pending import (
     consume,
     peek_cpf,
     remember_cpf,
-    take_cpf,
 )
 from database.session import Database
 from tests.conftest_auth import (
@@ -30,8 +29,12 @@ def remember(db: Database, call_sid: str, cpf: str = CPF, at: timedelta = timede
 
 
 def take(db: Database, call_sid: str, at: timedelta) -> str | None:
+    """Read and forget in one transaction, as the password step does around its bcrypt check."""
     with db.transaction() as session:
-        return take_cpf(session, call_sid, NOW + at)
+        entry = peek_cpf(session, call_sid, NOW + at)
+        if entry is None or not consume(session, entry):
+            return None
+        return entry.cpf
 
 
 def stored(db: Database) -> dict[str, str]:

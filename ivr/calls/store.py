@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, update
+from sqlalchemy import case, func, literal, literal_column, update
 from sqlalchemy.orm import Session
 
 from database.session import Database
@@ -150,7 +150,7 @@ def complete_call(session: Session, done: CallCompleted) -> None:
         "started_at": started, "path": "", "steps": 0, "last_node": None, "outcome": None,
         "outcome_detail": None, "updated_at": None,
     }])
-    last_node = func.coalesce(Call.last_node, literal_column("'" + first_node + "'"))
+    last_node = func.coalesce(Call.last_node, literal(first_node))
     values: dict[str, Any] = {
         "final_status": done.status,
         "ended_at": ended_at,
