@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ivr.actions import Outcome
 from ivr.calls.events import CallStarted, CallStepped
 from ivr.calls.models import Call
-from ivr.calls.store import upsert_calls
+from ivr.calls.store import upsert_calls, write_steps
 from tests.conftest import OPEN_HOURS, Clock, SignedClient, call_form
 from tests.twiml import Doc
 
@@ -382,3 +382,27 @@ def test_a_completion_that_cannot_be_written_leaves_the_login_in_place(
     assert response.status_code < 500
     with database.transaction() as session:
         assert session.scalars(select(CallLogin).where(CallLogin.call_sid == SID)).one()
+
+
+def test_a_batch_that_cannot_be_written_is_dropped_and_the_next_one_writes(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failed write loses that batch only: it is logged, the connection goes back clean and
+    the next batch lands."""
+    database = app.extensions["database"]
+    moment = utc(OPEN_HOURS)
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE calls RENAME TO calls_away")
+    try:
+        assert not write_steps(database, [
+            CallStepped(SID, ("principal", "cadastro"), "cadastro", None, moment)])
+    finally:
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE calls_away RENAME TO calls")
+    assert "could not write 1 call record steps; dropped" in caplog.text
+    other = "CA" + "e" * 32
+    assert write_steps(database, [
+        CallStepped(other, ("principal", "suporte"), "suporte", None, moment)])
+    assert row_of(app, other).path == "principal,suporte"
+    with database.transaction() as session:
+        assert session.get(Call, SID) is None
