@@ -77,9 +77,57 @@ def _render_cached(reply: Reply, voice: Voice, url_for: UrlFor, url_scope: str) 
 
 
 def _xml(response: VoiceResponse) -> str:
-    """``response.to_xml()``, serialised straight to text: the library's encode-then-decode
-    round trip is the slowest part of rendering a document."""
-    return XML_DECLARATION + ET.tostring(response.xml(), encoding="unicode")
+    """``response.to_xml()``, serialised straight to text without ElementTree's writer.
+
+    ``ET.tostring`` first walks the tree for namespaces TwiML never has and then writes through
+    a stream: half of rendering a ticket's document, which is new on almost every request.
+    This writes the same text (a property test holds it equal to ``ET.tostring``).
+    """
+    parts = [XML_DECLARATION]
+    _write(response.xml(), parts.append)
+    return "".join(parts)
+
+
+def _write(element: ET.Element, out: Callable[[str], object]) -> None:
+    tag = element.tag
+    out("<" + tag)
+    for name, value in element.items():
+        out(f' {name}="{_escape_attribute(value)}"')
+    if element.text or len(element):
+        out(">")
+        if element.text:
+            out(_escape_text(element.text))
+        for child in element:
+            _write(child, out)
+        out(f"</{tag}>")
+    else:
+        out(" />")
+    if element.tail:
+        out(_escape_text(element.tail))
+
+
+def _escape_text(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escape_attribute(value: str) -> str:
+    value = _escape_text(value)
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    # Line ends and tabs inside an attribute would be normalised away by the reader.
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    if "\n" in value:
+        value = value.replace("\n", "&#10;")
+    if "\t" in value:
+        value = value.replace("\t", "&#09;")
+    return value
 
 
 def _gather(
