@@ -106,28 +106,26 @@ def _write(element: ET.Element, out: Callable[[str], object]) -> None:
         out(_escape_text(element.tail))
 
 
+# What the reader would take for markup, in the order ElementTree escapes it ("&" first); in
+# attributes also quotes, and line ends and tabs that the reader would normalise away.
+_TEXT_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_ATTRIBUTE_ENTITIES = (*_TEXT_ENTITIES, ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"),
+                       ("\t", "&#09;"))
+
+
+def _escape(value: str, entities: tuple[tuple[str, str], ...]) -> str:
+    for char, entity in entities:
+        if char in value:
+            value = value.replace(char, entity)
+    return value
+
+
 def _escape_text(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+    return _escape(text, _TEXT_ENTITIES)
 
 
 def _escape_attribute(value: str) -> str:
-    value = _escape_text(value)
-    if '"' in value:
-        value = value.replace('"', "&quot;")
-    # Line ends and tabs inside an attribute would be normalised away by the reader.
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    if "\n" in value:
-        value = value.replace("\n", "&#10;")
-    if "\t" in value:
-        value = value.replace("\t", "&#09;")
-    return value
+    return _escape(value, _ATTRIBUTE_ENTITIES)
 
 
 def _gather(
