@@ -25,14 +25,15 @@ class Voice:
     language: str
 
 
-def render(reply: Reply, voice: Voice, url_for: UrlFor, url_scope: str = "") -> str:
-    """``url_scope``: whatever else ``url_for`` depends on (the public base URL), so that
-    documents rendered for one configuration are never served under another."""
+def render(reply: Reply, voice: Voice, url_for: UrlFor, url_scope: str = "") -> bytes:
+    """The document as UTF-8, ready to send. ``url_scope``: whatever else ``url_for`` depends on
+    (the public base URL), so that documents rendered for one configuration are never served
+    under another."""
     return _render_cached(reply, voice, url_for, url_scope)
 
 
 @lru_cache(maxsize=4096)
-def _render_cached(reply: Reply, voice: Voice, url_for: UrlFor, url_scope: str) -> str:
+def _render_cached(reply: Reply, voice: Voice, url_for: UrlFor, url_scope: str) -> bytes:
     response = VoiceResponse()
     then = reply.then
     if isinstance(then, Ask):
@@ -76,16 +77,18 @@ def _render_cached(reply: Reply, voice: Voice, url_for: UrlFor, url_scope: str) 
     return _xml(response)
 
 
-def _xml(response: VoiceResponse) -> str:
-    """``response.to_xml()``, serialised straight to text without ElementTree's writer.
+def _xml(response: VoiceResponse) -> bytes:
+    """``response.to_xml()`` encoded, written without ElementTree's writer.
 
     ``ET.tostring`` first walks the tree for namespaces TwiML never has and then writes through
     a stream: half of rendering a ticket's document, which is new on almost every request.
-    This writes the same text (a property test holds it equal to ``ET.tostring``).
+    This writes the same document (a property test holds it equal to ``to_xml()``), down to a
+    character UTF-8 cannot carry (a lone surrogate typed into menus.yaml) becoming a character
+    reference instead of an error. Cached documents are bytes, so a hit encodes nothing.
     """
     parts = [XML_DECLARATION]
     _write(response.xml(), parts.append)
-    return "".join(parts)
+    return "".join(parts).encode("utf-8", "xmlcharrefreplace")
 
 
 def _write(element: ET.Element, out: Callable[[str], object]) -> None:
@@ -170,7 +173,7 @@ def _speak(parent: VoiceResponse | Gather, speech: tuple[Speech, ...], voice: Vo
     say_pending()
 
 
-def render_plain(text: str, voice: Voice, hangup: bool = True) -> str:
+def render_plain(text: str, voice: Voice, hangup: bool = True) -> bytes:
     """A last-resort document that needs nothing but the text (errors, bad requests)."""
     response = VoiceResponse()
     response.say(text, voice=voice.name, language=voice.language)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from ivr.actions import Outcome
-from ivr.calls.events import CallStarted, CallStepped
+from ivr.calls.events import CallStarted, CallStepped, Step
 from ivr.calls.models import Call
 from ivr.calls.store import upsert_calls, write_steps
 from tests.conftest import OPEN_HOURS, Clock, SignedClient, call_form
@@ -406,3 +406,30 @@ def test_a_batch_that_cannot_be_written_is_dropped_and_the_next_one_writes(
     assert row_of(app, other).path == "principal,suporte"
     with database.transaction() as session:
         assert session.get(Call, SID) is None
+
+
+def test_after_the_server_drops_its_connections_one_batch_is_lost_not_one_per_connection(
+    app: Flask,
+) -> None:
+    """A database restart (here: the server ending our backends) costs one batch: the failure is
+    seen as a lost server and the whole pool is refreshed, not one stale connection at a time."""
+    database = app.extensions["database"]
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("needs a database server to drop the connections")
+    moment = utc(OPEN_HOURS)
+    held = [database.engine.connect() for _ in range(3)]  # three pooled connections
+    backends = [held_one.exec_driver_sql("SELECT pg_backend_pid()").scalar() for held_one in held]
+    for connection in held:
+        connection.close()
+    killer = create_engine(database.url)
+    with killer.begin() as connection:
+        for pid in backends:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    killer.dispose()
+
+    def batch(letter: str) -> list[Step]:
+        return [CallStepped("CA" + letter * 32, ("principal", "suporte"), "suporte", None, moment)]
+
+    written = [write_steps(database, batch(letter)) for letter in "abcd"]
+    assert written == [False, True, True, True]
+    assert row_of(app, "CA" + "d" * 32).path == "principal,suporte"

@@ -27,32 +27,18 @@ def write_steps(database: Database, events: Sequence[Step]) -> bool:
     """One upsert for the batch, in its own transaction. False (logged) when it failed: call
     records never fail a call.
 
-    Written through the pooled driver connection, without a Session: a busy worker runs this
-    after every few dozen responses, and the ORM's transaction bookkeeping cost more than the
-    rows themselves.
+    A Core connection, not a Session: a busy worker runs this after every few dozen responses,
+    and the ORM's transaction bookkeeping cost more than the rows themselves. The Connection
+    still does what a raw driver connection would not: a lost server refreshes the whole pool
+    once, and a failed statement is rolled back before the connection goes back.
     """
-    engine = database.engine
     try:
-        connection = engine.raw_connection()
+        with database.engine.connect() as connection:
+            _upsert(connection.exec_driver_sql, connection.dialect.name, _merge(events))
+            connection.commit()
     except Exception:
         log.exception("could not write %d call record steps; dropped", len(events))
         return False
-    try:
-        cursor = connection.cursor()
-        try:
-            _upsert(cursor.execute, engine.dialect.name, _merge(events))
-        finally:
-            cursor.close()
-        connection.commit()
-    except Exception as error:
-        log.exception("could not write %d call record steps; dropped", len(events))
-        if isinstance(error, engine.dialect.loaded_dbapi.Error):
-            connection.invalidate()  # it may be the connection that broke
-        else:
-            connection.rollback()
-        return False
-    finally:
-        connection.close()
     return True
 
 
@@ -163,9 +149,10 @@ def _upsert(execute: Callable[[str, tuple[Any, ...]], object], dialect: str,
     time = _sqlite_time if dialect == "sqlite" else _as_is
     params: list[Any] = []
     for row in rows:
-        row[_STARTED] = time(row[_STARTED])
-        row[_UPDATED] = time(row[_UPDATED])
         params += row
+        # The two times as the driver takes them (rows themselves are left as given).
+        params[-len(COLUMNS) + _STARTED] = time(row[_STARTED])
+        params[-len(COLUMNS) + _UPDATED] = time(row[_UPDATED])
     width = len(COLUMNS)
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         count = min(ROWS_PER_STATEMENT, len(rows) - start)
