@@ -5,33 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from database.migrate import alembic_config, upgrade
-from database.models import metadata
+from tests.schema import schema_differences
 
 AUTH_TABLES = {"companies", "contacts", "login_attempts", "call_logins", "caller_failures"}
 
 
-def _is_auth_object(obj: Any, name: str | None, type_: str, *_: object) -> bool:
-    table = obj if type_ == "table" else getattr(obj, "table", None)
-    return getattr(table, "name", name) in AUTH_TABLES
-
-
 def _differences(url: str) -> list[Any]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection,
-                opts={"include_object": _is_auth_object, "compare_type": True,
-                      "compare_server_default": True},
-            )
-            return compare_metadata(context, metadata)
-    finally:
-        engine.dispose()
+    return schema_differences(url, AUTH_TABLES)
 
 
 def test_upgraded_schema_matches_the_models(database_url: str) -> None:

@@ -26,6 +26,7 @@ class Call(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_node: Mapped[str | None] = mapped_column(String(64))
     # transferred | closed | gave_up | retries_exhausted | hung_up | error | ...
-    outcome: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Not indexed: every step rewrites it, and a time range (started_at) narrows reports first.
+    outcome: Mapped[str | None] = mapped_column(String(32))
     outcome_detail: Mapped[str | None] = mapped_column(String(255))
     final_status: Mapped[str | None] = mapped_column(String(32))
