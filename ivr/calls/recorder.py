@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 # Busy workers write small batches in the gap after sending a response, so no second thread
 # competes with the caller's request for the CPU; the background thread writes what a quiet
-# worker leaves queued.
-INLINE_BATCH = 64
+# worker leaves queued. 32 rows: the worker pauses about half as long as with 64 (the next
+# callers' tail latency) at no measurable cost in throughput; 16 was no better.
+INLINE_BATCH = 32
 FLUSH_SECONDS = 0.5
 MAX_BATCH = 500
 
