@@ -14,7 +14,7 @@ from ivr import engine
 from ivr.actions import Ask, Hangup, Outcome, Reply, Resume, Speech, say
 from ivr.menu import Menu
 from ivr.state import CallState
-from ivr.webhook import Form, now, provider_webhook, query_value, registry, twiml
+from ivr.webhook import Form, now, provider_webhook, query_counter, query_value, registry, twiml
 
 bp = Blueprint("auth", __name__, url_prefix="/voice/auth")
 
@@ -29,8 +29,7 @@ def _state(menu: Menu) -> CallState:
 
 
 def _silences() -> int:
-    raw = query_value(request.environ, "q") or "0"
-    return int(raw) if raw.isdigit() and len(raw) == 1 else 0
+    return query_counter(request.environ, "q")
 
 
 def _ask(endpoint: str, state: CallState, speech: tuple[Speech, ...], timeout: int,

@@ -67,10 +67,11 @@ def _decode(raw: str) -> CallState | None:
     node, invalid, silence, entry, path = parts
     if not NODE_NAME.match(node):
         return None
-    counters_ok = all(c.isdigit() and len(c) == 1 for c in (invalid, silence))
+    # ASCII digits only: ``isdigit`` and ``int`` also take other scripts' digits.
+    counters_ok = all(len(c) == 1 and c.isascii() and c.isdigit() for c in (invalid, silence))
     if not counters_ok:
         return None
-    if entry and not (entry.isdigit() and len(entry) <= 16):
+    if entry and not (entry.isascii() and entry.isdigit() and len(entry) <= 16):
         return None
     nodes = tuple(p for p in path.split("-") if p) if path else ()
     if len(nodes) > MAX_PATH or not all(NODE_NAME.match(n) for n in nodes):

@@ -105,17 +105,31 @@ def parse_form(environ: dict[str, Any] | None = None) -> Form:
         return Form()
 
 
+_QUERY_FIELDS = "ivr.query_fields"  # the parsed query string, kept in the request's environ
+
+
 def query_value(environ: dict[str, Any], name: str) -> str | None:
-    """One field of the query string (the call state ``s``), without building ``request.args``
-    on every webhook."""
-    query = environ.get("QUERY_STRING", "")
-    if not query:
-        return None
-    try:
-        pairs = parse_pairs(query)
-    except ValueError:
-        return None
-    return next((value for key, value in pairs if key == name), None)
+    """One field of the query string (the call state ``s``, a counter...), the first if it is
+    repeated, without building ``request.args``. The query is parsed once per request, however
+    many fields a view reads."""
+    fields: dict[str, str] | None = environ.get(_QUERY_FIELDS)
+    if fields is None:
+        fields = {}
+        query = environ.get("QUERY_STRING", "")
+        try:
+            for key, value in parse_pairs(query) if query else ():
+                fields.setdefault(key, value)
+        except ValueError:  # more fields than any URL of ours carries: none of them is ours
+            fields = {}
+        environ[_QUERY_FIELDS] = fields
+    return fields.get(name)
+
+
+def query_counter(environ: dict[str, Any], name: str) -> int:
+    """A retry counter carried in the action URL: one ASCII digit, anything else counts as 0
+    (``int`` would also take other scripts' digits)."""
+    raw = query_value(environ, name) or "0"
+    return int(raw) if len(raw) == 1 and raw.isascii() and raw.isdigit() else 0
 
 
 def signed_url(environ: dict[str, Any] | None = None, public_base_url: str | None = None

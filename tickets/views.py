@@ -17,7 +17,15 @@ from ivr import engine
 from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
 from ivr.menu import Menu
 from ivr.state import CallState
-from ivr.webhook import Form, now, provider_webhook, query_value, registry, twiml
+from ivr.webhook import (
+    Form,
+    now,
+    provider_webhook,
+    query_counter,
+    query_value,
+    registry,
+    twiml,
+)
 from tickets import flow, service
 from tickets.lookup import Caller, TicketView, caller_and_ticket
 from tickets.models import Ticket
@@ -40,8 +48,7 @@ class Visit:
     ticket: TicketView | None
 
     def count(self, name: str) -> int:
-        raw = query_value(request.environ, name) or "0"
-        return int(raw) if raw.isdigit() and len(raw) == 1 else 0
+        return query_counter(request.environ, name)
 
     def keys(self) -> str:
         return self.form.get("Digits", "").strip()[:16]
