@@ -234,6 +234,16 @@ def _answer(db: Database, answer: str, at: datetime) -> None:
             assert expire_overdue(session, at) == 1
 
 
+def _reimport_after(db: Database, answer: str, at: datetime, **changed: object) -> Ticket:
+    """Import the example, let the caller answer, import it again with ``changed`` fields."""
+    import_data(db, example(), rounds=4)
+    _answer(db, answer, at)
+    payload = example()
+    payload["tickets"][0].update(changed)
+    import_data(db, payload, rounds=4)
+    return ticket_of(db, "12345678")
+
+
 @pytest.mark.parametrize(("answer", "at", "status", "closed_how", "postponed"), [
     ("accept", sp(2026, 11, 26, 9, 0), TicketStatus.CLOSED, ClosedHow.ACCEPTED, False),
     ("postpone", sp(2026, 11, 26, 9, 0), TicketStatus.SOLUTION_PROPOSED, None, True),
@@ -246,22 +256,13 @@ def test_a_stale_file_does_not_undo_a_callers_answer(
 ) -> None:
     """The export was taken before the call: it still proposes the solution the caller
     answered. Re-importing it (even saying "postponed": false) leaves the answer in place."""
-    import_data(db, example(), rounds=4)
-    _answer(db, answer, at)
-    payload = example()
-    payload["tickets"][0]["postponed"] = False
-    import_data(db, payload, rounds=4)
-    ticket = ticket_of(db, "12345678")
+    ticket = _reimport_after(db, answer, at, postponed=False)
     assert (ticket.status, ticket.closed_how, ticket.postponed) == (status, closed_how, postponed)
 
 
 def test_a_new_solution_after_a_callers_answer_starts_over(db: Database) -> None:
-    import_data(db, example(), rounds=4)
-    _answer(db, "reject", sp(2026, 11, 26, 9, 0))
-    payload = example()
-    payload["tickets"][0]["solution_at"] = "2026-11-30T10:00:00-03:00"
-    import_data(db, payload, rounds=4)
-    ticket = ticket_of(db, "12345678")
+    ticket = _reimport_after(db, "reject", sp(2026, 11, 26, 9, 0),
+                             solution_at="2026-11-30T10:00:00-03:00")
     assert (ticket.status, ticket.solution_at, ticket.postponed) == (
         TicketStatus.SOLUTION_PROPOSED, sp(2026, 11, 30, 10, 0), False)
 
@@ -291,13 +292,8 @@ def test_a_postponement_that_came_in_a_file_can_be_taken_back_by_a_file(db: Data
 
 
 def test_the_support_team_closing_a_ticket_wins_over_a_postponement(db: Database) -> None:
-    import_data(db, example(), rounds=4)
-    _answer(db, "postpone", sp(2026, 11, 26, 9, 0))
-    payload = example()
-    payload["tickets"][0]["status"] = "closed"
-    payload["tickets"][0]["closed_at"] = "2026-11-27T10:00:00-03:00"
-    import_data(db, payload, rounds=4)
-    ticket = ticket_of(db, "12345678")
+    ticket = _reimport_after(db, "postpone", sp(2026, 11, 26, 9, 0), status="closed",
+                             closed_at="2026-11-27T10:00:00-03:00")
     assert (ticket.status, ticket.closed_at, ticket.closed_how) == (
         TicketStatus.CLOSED, sp(2026, 11, 27, 10, 0), None)
 
