@@ -75,13 +75,19 @@ class Database:
     def reading_raw(self) -> Iterator[PoolProxiedConnection]:
         """The driver's connection, outside any transaction (no BEGIN or ROLLBACK round trips),
         for the busiest reads written out by hand: no Connection object around it. After a
-        driver error it is discarded from the pool (it may be the one that broke); the error
-        goes on up."""
-        connection = self.read_engine.raw_connection()
+        driver error it is discarded from the pool (it may be the one that broke), and after a
+        lost server every idle one with it; the error goes on up."""
+        engine = self.read_engine
+        connection = engine.raw_connection()
         try:
             yield connection
-        except self.read_engine.dialect.loaded_dbapi.Error:
-            connection.invalidate()
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, connection.dbapi_connection, None):
+                # The server went away: the pool's idle connections are as dead as this one.
+                # Drop them all at once, as SQLAlchemy's Connection does, so the next requests
+                # do not fail one stale connection at a time.
+                engine.pool.dispose()
+            connection.invalidate(error)
             raise
         finally:
             connection.close()

@@ -6,18 +6,17 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import select
 
-from database.session import Database
 from ivr.actions import Outcome
 from ivr.calls.events import CallStarted, CallStepped, Step
 from ivr.calls.models import Call
 from ivr.calls.store import upsert_calls, write_steps
 from tests.conftest import OPEN_HOURS, Clock, SignedClient, call_form
+from tests.database_faults import drop_pooled_connections
 from tests.twiml import Doc
 
 SID = "CA" + "c" * 32
@@ -410,33 +409,6 @@ def test_a_batch_that_cannot_be_written_is_dropped_and_the_next_one_writes(
         assert session.get(Call, SID) is None
 
 
-def _drop_pooled_connections(database: Database, count: int) -> None:
-    """Leave ``count`` dead connections in the pool, as a database restart does: on PostgreSQL
-    the server ends their backends; SQLite has no server, so the driver connections are closed
-    as they go back to the pool."""
-    held = [database.engine.connect() for _ in range(count)]
-    if database.engine.dialect.name == "postgresql":
-        backends = [one.exec_driver_sql("SELECT pg_backend_pid()").scalar() for one in held]
-        for connection in held:
-            connection.close()
-        killer = create_engine(database.url)
-        with killer.begin() as connection:
-            for pid in backends:
-                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        killer.dispose()
-        return
-
-    def close_driver(dbapi_connection: Any, _record: object) -> None:
-        dbapi_connection.close()
-
-    event.listen(database.engine, "checkin", close_driver)
-    try:
-        for connection in held:
-            connection.close()
-    finally:
-        event.remove(database.engine, "checkin", close_driver)
-
-
 def test_after_the_server_drops_its_connections_one_batch_is_lost_not_one_per_connection(
     app: Flask,
 ) -> None:
@@ -444,7 +416,7 @@ def test_after_the_server_drops_its_connections_one_batch_is_lost_not_one_per_co
     whole pool is refreshed, not one stale connection at a time."""
     database = app.extensions["database"]
     moment = utc(OPEN_HOURS)
-    _drop_pooled_connections(database, 3)
+    drop_pooled_connections(database.engine, 3)
 
     def batch(letter: str) -> list[Step]:
         return [CallStepped("CA" + letter * 32, ("principal", "suporte"), "suporte", None, moment)]

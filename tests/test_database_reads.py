@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from database.session import Database
+from tests.database_faults import drop_pooled_connections
 
 
 def test_a_read_returns_its_connection_to_the_pool(database_url: str) -> None:
@@ -49,5 +50,31 @@ def test_an_error_of_ours_keeps_the_connection(database_url: str) -> None:
             raise RuntimeError("a bug in the caller, not in the connection")
         with database.reading_raw() as connection:
             assert connection.dbapi_connection is kept
+    finally:
+        database.dispose()
+
+
+def test_after_the_server_drops_its_connections_one_read_fails_not_one_per_connection(
+    database_url: str,
+) -> None:
+    """A lost server is seen on the first read that meets it; the pool's other idle
+    connections, dead too, are dropped with it instead of failing the next reads one by one."""
+    database = Database(database_url)
+    error = database.read_engine.dialect.loaded_dbapi.Error
+
+    def read() -> bool:
+        try:
+            with database.reading_raw() as connection:
+                cursor = connection.cursor()
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+                cursor.close()
+        except error:
+            return False
+        return True
+
+    try:
+        drop_pooled_connections(database.read_engine, 3)
+        assert [read() for _ in range(4)] == [False, True, True, True]
     finally:
         database.dispose()
