@@ -7,10 +7,16 @@ rolls back.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, PoolProxiedConnection, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from database.readers import HeldReaders
+
+# Connections older than this are replaced: servers and proxies drop long-idle ones.
+RECYCLE_SECONDS = 1800
 
 
 def _tune_sqlite(dbapi_connection: object, _record: object) -> None:
@@ -35,6 +41,7 @@ class Database:
         self._engine: Engine | None = None
         self._read_engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
+        self._readers: HeldReaders | None = None
 
     @property
     def engine(self) -> Engine:
@@ -42,7 +49,7 @@ class Database:
             # hide_parameters: SQL errors must never carry a CPF or a hash into a log line.
             # No pool_pre_ping: it costs a round trip per request; a connection that died with
             # the server fails once (the caller hears the apology) and the pool is refreshed.
-            kwargs: dict[str, object] = {"hide_parameters": True, "pool_recycle": 1800}
+            kwargs: dict[str, object] = {"hide_parameters": True, "pool_recycle": RECYCLE_SECONDS}
             if self.url.startswith("sqlite"):
                 kwargs = {"connect_args": {"timeout": 5}, "hide_parameters": True}
             else:
@@ -71,26 +78,12 @@ class Database:
         finally:
             session.close()
 
-    @contextmanager
-    def reading_raw(self) -> Iterator[PoolProxiedConnection]:
-        """The driver's connection, outside any transaction (no BEGIN or ROLLBACK round trips),
-        for the busiest reads written out by hand: no Connection object around it. After a
-        driver error it is discarded from the pool (it may be the one that broke), and after a
-        lost server every idle one with it; the error goes on up."""
-        engine = self.read_engine
-        connection = engine.raw_connection()
-        try:
-            yield connection
-        except engine.dialect.loaded_dbapi.Error as error:
-            if engine.dialect.is_disconnect(error, connection.dbapi_connection, None):
-                # The server went away: the pool's idle connections are as dead as this one.
-                # Drop them all at once, as SQLAlchemy's Connection does, so the next requests
-                # do not fail one stale connection at a time.
-                engine.pool.dispose()
-            connection.invalidate(error)
-            raise
-        finally:
-            connection.close()
+    def reading_cursor(self) -> AbstractContextManager[Any]:
+        """A driver cursor for the busiest reads written out by hand, on a connection held
+        between requests (``database.readers``): no pool checkout, no BEGIN or ROLLBACK."""
+        if self._readers is None:
+            self._readers = HeldReaders(self.read_engine, RECYCLE_SECONDS)
+        return self._readers.cursor()
 
     @property
     def dialect_name(self) -> str:
@@ -104,13 +97,16 @@ class Database:
                 self._read_engine = self.engine  # pysqlite opens no transaction for a SELECT
             else:
                 self._read_engine = create_engine(
-                    self.url, hide_parameters=True, pool_recycle=1800,
+                    self.url, hide_parameters=True, pool_recycle=RECYCLE_SECONDS,
                     isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3},
                     pool_reset_on_return=None,
                 )
         return self._read_engine
 
     def dispose(self) -> None:
+        if self._readers is not None:
+            self._readers.close()
+            self._readers = None
         if self._read_engine is not None and self._read_engine is not self._engine:
             self._read_engine.dispose()
         self._read_engine = None

@@ -1,80 +1,207 @@
-"""The raw read path (``Database.reading_raw``): connections go back to the pool after use, and
-one whose driver failed is discarded rather than handed to the next request."""
+"""The held read path (``Database.reading_cursor``): a reader keeps its connection and cursor
+between reads, one whose driver failed is discarded rather than handed to the next read, and a
+lost server costs one read, not one per connection."""
 
 from __future__ import annotations
 
-import pytest
+import os
+import threading
+from typing import Any
 
+import pytest
+from sqlalchemy import text
+
+from database.readers import _close
 from database.session import Database
 from tests.database_faults import drop_pooled_connections
 
 
-def test_a_read_returns_its_connection_to_the_pool(database_url: str) -> None:
-    database = Database(database_url)
+def _backend(cursor: Any) -> object:
+    """Who answers this cursor: the server process on PostgreSQL, the connection on SQLite."""
+    if cursor.connection.__class__.__module__.startswith("psycopg"):
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchall()[0][0]
+    return id(cursor.connection)
+
+
+def _closed(cursor: Any) -> bool:
     try:
-        with database.reading_raw() as connection:
-            cursor = connection.cursor()
-            cursor.execute("SELECT 1")
-            assert cursor.fetchone()[0] == 1
-            cursor.close()
-            first = connection.dbapi_connection
-        with database.reading_raw() as connection:
-            assert connection.dbapi_connection is first  # pooled, not reopened
-    finally:
-        database.dispose()
+        cursor.execute("SELECT 1")
+        cursor.fetchall()
+    except Exception:
+        return True
+    return False
 
 
-def test_a_connection_whose_driver_failed_is_not_reused(database_url: str) -> None:
+@pytest.fixture
+def database(database_url: str) -> Any:
     database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def test_reads_reuse_one_connection_and_cursor(database: Database) -> None:
+    with database.reading_cursor() as cursor:
+        first_cursor, first_backend = cursor, _backend(cursor)
+    with database.reading_cursor() as cursor:
+        assert cursor is first_cursor
+        assert _backend(cursor) == first_backend
+        cursor.execute("SELECT 1")
+        assert cursor.fetchall() == [(1,)]
+    # Held, so the pool itself has nothing idle: no checkout per read.
+    assert database.read_engine.pool.checkedout() == 1
+    if database.dialect_name == "postgresql":
+        # Held between requests, but never idle in a transaction (autocommit).
+        assert cursor.connection.info.transaction_status.name == "IDLE"
+
+
+def test_a_reader_whose_driver_failed_is_not_reused(database: Database) -> None:
     error = database.read_engine.dialect.loaded_dbapi.Error
-    try:
-        with pytest.raises(error), database.reading_raw() as connection:
-            broken = connection.dbapi_connection
-            connection.cursor().execute("SELECT * FROM no_such_table")
-        with database.reading_raw() as connection:
-            assert connection.dbapi_connection is not broken
-            cursor = connection.cursor()
-            cursor.execute("SELECT 1")
-            assert cursor.fetchone()[0] == 1
-            cursor.close()
-    finally:
-        database.dispose()
+    with pytest.raises(error), database.reading_cursor() as cursor:
+        broken = cursor
+        cursor.execute("SELECT * FROM no_such_table")
+    with database.reading_cursor() as cursor:
+        assert cursor is not broken
+        cursor.execute("SELECT 1")
+        assert cursor.fetchall() == [(1,)]
+    assert database.read_engine.pool.checkedout() == 1  # the broken one went back, discarded
 
 
-def test_an_error_of_ours_keeps_the_connection(database_url: str) -> None:
+def test_an_error_of_ours_keeps_the_reader(database: Database) -> None:
     """Only the driver's errors say the connection may be broken."""
-    database = Database(database_url)
+    with pytest.raises(RuntimeError), database.reading_cursor() as cursor:
+        kept = cursor
+        raise RuntimeError("a bug in the caller, not in the connection")
+    with database.reading_cursor() as cursor:
+        assert cursor is kept
+
+
+def test_reads_at_the_same_time_get_their_own_readers(database: Database) -> None:
+    inside = threading.Barrier(2, timeout=10)
+    seen: list[object] = []
+
+    def read() -> None:
+        with database.reading_cursor() as cursor:
+            seen.append(_backend(cursor))
+            inside.wait()  # both readers are out at once
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(seen)) == 2
+    # Both came back and are reused: no third connection for the next two reads.
+    with database.reading_cursor() as one, database.reading_cursor() as two:
+        assert {_backend(one), _backend(two)} == set(seen)
+
+
+def test_an_old_reader_is_replaced(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    with database.reading_cursor() as cursor:
+        old = cursor
+    readers = database._readers
+    assert readers is not None
+    monkeypatch.setattr(readers, "recycle_seconds", 0.0)
+    with database.reading_cursor() as cursor:
+        assert cursor is not old
+    assert database.read_engine.pool.checkedout() == 1  # the old one went back to the pool
+
+
+def test_dispose_closes_held_readers_even_one_in_use(database: Database) -> None:
+    with database.reading_cursor() as first, database.reading_cursor() as second:
+        pass  # two readers held
+    with database.reading_cursor() as out:
+        idle = second if out is first else first
+        database.dispose()  # (a worker exiting while a read is under way elsewhere)
+        assert _closed(idle)
+        assert not _closed(out)  # the read under way finishes on it...
+    assert _closed(out)  # ...and it is closed when it comes back, not kept
+
+
+def test_a_forked_child_opens_its_own_reader(database: Database,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes talking over one connection would read each other's answers."""
+    with database.reading_cursor() as cursor:
+        parents = cursor
+    readers = database._readers
+    assert readers is not None
+    held_by_parent = list(readers._idle)
+    real_pid = os.getpid()
+    monkeypatch.setattr(os, "getpid", lambda: real_pid + 1)
+    with database.reading_cursor() as cursor:
+        assert cursor is not parents
+    monkeypatch.undo()
+    assert not _closed(parents)  # the parent's: not the child's to close
+    for reader in held_by_parent:
+        _close(reader)
+
+
+def test_a_held_sqlite_reader_sees_later_writes(database: Database) -> None:
+    """A held reader keeps no snapshot between reads: a row written after one read is seen
+    by the next (and a SQLite checkpoint is not held back)."""
+    with database.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE held_reads (n INTEGER)"))
     try:
-        with pytest.raises(RuntimeError), database.reading_raw() as connection:
-            kept = connection.dbapi_connection
-            raise RuntimeError("a bug in the caller, not in the connection")
-        with database.reading_raw() as connection:
-            assert connection.dbapi_connection is kept
+        with database.reading_cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM held_reads")
+            assert cursor.fetchall() == [(0,)]
+        with database.engine.begin() as connection:
+            connection.execute(text("INSERT INTO held_reads VALUES (1)"))
+        with database.reading_cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM held_reads")
+            assert cursor.fetchall() == [(1,)]
+        if database.dialect_name == "sqlite":
+            with database.engine.connect() as connection:
+                busy, _, _ = connection.exec_driver_sql(
+                    "PRAGMA wal_checkpoint(TRUNCATE)").one()
+            assert busy == 0  # no reader pinned the WAL
     finally:
-        database.dispose()
+        with database.engine.begin() as connection:
+            connection.execute(text("DROP TABLE held_reads"))
 
 
 def test_after_the_server_drops_its_connections_one_read_fails_not_one_per_connection(
-    database_url: str,
+    database: Database,
 ) -> None:
-    """A lost server is seen on the first read that meets it; the pool's other idle
-    connections, dead too, are dropped with it instead of failing the next reads one by one."""
-    database = Database(database_url)
-    error = database.read_engine.dialect.loaded_dbapi.Error
+    """A lost server is seen on the first read that meets it; the other idle connections, dead
+    too, are dropped with it instead of failing the next reads one by one."""
+    drop_pooled_connections(database.read_engine, 3)
+    assert [_read_succeeds(database) for _ in range(4)] == [False, True, True, True]
 
-    def read() -> bool:
-        try:
-            with database.reading_raw() as connection:
-                cursor = connection.cursor()
-                cursor.execute("SELECT 1")
-                cursor.fetchone()
-                cursor.close()
-        except error:
-            return False
-        return True
 
+def test_a_lost_server_drops_the_idle_held_readers_too(database: Database) -> None:
+    """Readers held between requests die with the server like pooled connections do."""
+    # Three readers held idle (three reads that overlapped once).
+    with (database.reading_cursor(), database.reading_cursor(), database.reading_cursor()):
+        pass
+    readers = database._readers
+    assert readers is not None and len(readers._idle) == 3
+    _kill_held(database)
+    assert [_read_succeeds(database) for _ in range(4)] == [False, True, True, True]
+
+
+def _read_succeeds(database: Database) -> bool:
     try:
-        drop_pooled_connections(database.read_engine, 3)
-        assert [read() for _ in range(4)] == [False, True, True, True]
-    finally:
-        database.dispose()
+        with database.reading_cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+    except database.read_engine.dialect.loaded_dbapi.Error:
+        return False
+    return True
+
+
+def _kill_held(database: Database) -> None:
+    """What a server restart does to the held readers' connections."""
+    readers = database._readers
+    assert readers is not None
+    if database.dialect_name == "postgresql":
+        pids = []
+        for reader in readers._idle:
+            reader.cursor.execute("SELECT pg_backend_pid()")
+            pids.append(reader.cursor.fetchall()[0][0])
+        with database.engine.begin() as connection:
+            for pid in pids:
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        return
+    for reader in readers._idle:
+        reader.connection.dbapi_connection.close()  # type: ignore[union-attr]

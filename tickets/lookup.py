@@ -70,15 +70,12 @@ def caller_and_ticket(
     database: Database, call_sid: str, number: str
 ) -> tuple[Caller, TicketView | None] | None:
     """None when nobody is logged in on the call; else the caller and the ticket, if theirs."""
-    with database.reading_raw() as connection:
-        # The driver's own cursor: the row is unpacked by position below.
-        cursor = connection.cursor()
-        try:
-            cursor.execute(_QUERY[database.dialect_name],
-                           {"call_sid": call_sid, "number": number})
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
+    with database.reading_cursor() as cursor:
+        cursor.execute(_QUERY[database.dialect_name], {"call_sid": call_sid, "number": number})
+        # fetchall, not fetchone: the statement runs to its end (one row at most, call_sid and
+        # number are unique), so a SQLite reader keeps no snapshot open between requests.
+        rows = cursor.fetchall()
+    row = rows[0] if rows else None
     if row is None:
         return None
     (contact_id, company_id, ticket_id, ticket_number, area, status, summary,
