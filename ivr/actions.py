@@ -94,6 +94,9 @@ class Reply:
     speech: tuple[Speech, ...] = ()
     then: Next = field(default_factory=Hangup)
     outcome: Outcome | None = None
+    # False for replies made of data that seldom repeats (a ticket read out): caching their
+    # documents would only push the menus' prompts out of the renderer's cache.
+    cacheable: bool = True
 
 
 def say(*texts: str) -> tuple[Speech, ...]:

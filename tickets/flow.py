@@ -124,7 +124,8 @@ def ticket_menu(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
     ask = Ask(Resume(ACTION, state, _params(i=invalid, q=silences)),
               lead + body + say(options(ticket, now)),
               timeout=_timeout(menu), num_digits=1, finish_on_key="")
-    return Reply(then=ask)  # hearing a ticket is in the path (consulta_chamado), not an outcome
+    # Hearing a ticket is in the path (consulta_chamado), not an outcome.
+    return Reply(then=ask, cacheable=False)
 
 
 def on_action_key(menu: Menu, state: CallState, ticket: AnyTicket, keys: str, now: datetime,
