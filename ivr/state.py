@@ -33,7 +33,8 @@ class CallState:
         return CallState(node=node, path=path, entry=self.entry)
 
     def with_entry(self, entry: str) -> CallState:
-        return replace(self, entry=entry)
+        # Usually already there: a ticket's steps carry its number in the state.
+        return self if entry == self.entry else replace(self, entry=entry)
 
     def bump_invalid(self) -> CallState:
         return replace(self, invalid=min(self.invalid + 1, MAX_COUNT))
