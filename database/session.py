@@ -6,6 +6,7 @@ rolls back.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -42,6 +43,7 @@ class Database:
         self._read_engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
         self._readers: HeldReaders | None = None
+        self._readers_lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -81,9 +83,13 @@ class Database:
     def reading_cursor(self) -> AbstractContextManager[Any]:
         """A driver cursor for the busiest reads written out by hand, on a connection held
         between requests (``database.readers``): no pool checkout, no BEGIN or ROLLBACK."""
-        if self._readers is None:
-            self._readers = HeldReaders(self.read_engine, RECYCLE_SECONDS)
-        return self._readers.cursor()
+        readers = self._readers
+        if readers is None:
+            with self._readers_lock:  # two first reads at once must not make two sets
+                if self._readers is None:
+                    self._readers = HeldReaders(self.read_engine, RECYCLE_SECONDS)
+                readers = self._readers
+        return readers.cursor()
 
     @property
     def dialect_name(self) -> str:

@@ -267,6 +267,8 @@ def _ask_template(shape: tuple[tuple[int, str, bool], ...], timeout: int,
     document = _build(Reply(then=ask_with(lambda index: f"{_MARK}{index}{_MARK}")), voice,
                       lambda _resume: f"{_MARK}{_URL_SLOT}{_MARK}")
     template = _parse_template(document)
+    if not all(_URL_SLOT <= index < len(shape) for index, _escape in template.slots):
+        return None  # a marker from elsewhere (the voice's name, say) read as a slot
     probe = ask_with(lambda index: f'{index} & <b> "q" \n\t')
     probe_url = '/p?a=1&b="2"\n'
     expected = _build(Reply(then=probe), voice, lambda _resume: probe_url)

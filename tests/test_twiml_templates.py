@@ -3,18 +3,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivr.actions import Ask, Reply, Resume, Speech
+from ivr.menu.loader import load_menu
 from ivr.state import CallState
 from ivr.twiml import _MARK, Voice, _ask_template, _build, render
+from tickets import flow
+from tickets.lookup import TicketView
 
 markup = st.text(alphabet='&<>"\'\r\n\t aé\ud800' + _MARK, max_size=12)
+# What a slot looks like: a marker, an index (in range or not), a marker.
+slot_like = st.builds(lambda a, n, b: f"{a}{_MARK}{n}{_MARK}{b}", markup,
+                      st.sampled_from(["0", "1", "5", "-1", "-2", "99"]), markup)
 any_text = st.one_of(st.text(max_size=30), markup)
 items = st.builds(
     Speech,
-    text=st.one_of(st.just(""), any_text),
+    text=st.one_of(st.just(""), any_text, slot_like),
     audio_url=st.one_of(st.just(""), st.just("https://x.test/a.mp3?a=1&b=2"), markup),
     as_digits=st.booleans(),
     pause=st.sampled_from([0, 0, 1, 3]),
@@ -25,11 +34,12 @@ asks = st.builds(
     speech=st.lists(items, max_size=6).map(tuple),
     timeout=st.integers(1, 10),
     num_digits=st.one_of(st.none(), st.integers(1, 8)),
-    finish_on_key=st.sampled_from(["", "#", "*"]),
+    finish_on_key=st.one_of(st.sampled_from(["", "#", "*"]), slot_like),
     listen_after=st.sampled_from([0, 2]),
 )
 voices = st.one_of(st.just(Voice("Polly.Camila", "pt-BR")),
-                   st.builds(Voice, name=markup, language=st.just("pt-BR")))
+                   st.builds(Voice, name=st.one_of(markup, slot_like),
+                             language=st.one_of(st.just("pt-BR"), slot_like)))
 
 
 @given(lead=st.lists(items, max_size=3).map(tuple), ask=asks, url=any_text, voice=voices,
@@ -64,6 +74,13 @@ def test_a_ticket_prompt_is_filled_from_its_template_not_rebuilt() -> None:
     assert _ask_template(shape, 6, 1, "", 0, voice) is not None
 
 
+def test_a_slot_index_out_of_range_refuses_the_template_instead_of_failing() -> None:
+    voice = Voice(f"Polly{_MARK}5{_MARK}", "pt-BR")
+    assert _ask_template(((0, "", False),), 6, 1, "", 0, voice) is None
+    assert _ask_template(((0, "", False),), 6, 1, f"{_MARK}3{_MARK}",
+                         0, Voice("Polly.Camila", "pt-BR")) is None
+
+
 def test_a_shape_whose_template_cannot_be_trusted_is_built_every_time() -> None:
     """A marker in the voice's name would be taken for a slot: the check refuses the template
     and the document is built through the library, still correct."""
@@ -74,3 +91,19 @@ def test_a_shape_whose_template_cannot_be_trusted_is_built_every_time() -> None:
     reply = Reply(then=ask, cacheable=False)
     assert render(reply, voice, lambda _r: "/t") == _build(reply, voice, lambda _r: "/t").encode(
         "utf-8", "xmlcharrefreplace")
+
+
+def test_ticket_prompts_stay_out_of_the_document_cache_also_after_a_change() -> None:
+    """A ticket read out, or its menu after accept, postpone or reject, seldom repeats: caching
+    it would only push the menus' prompts out of the renderer's cache."""
+    menu = load_menu(Path(__file__).resolve().parent.parent / "menus.yaml")
+    now = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+    ticket = TicketView(id=1, number="12345678", area="educacional",
+                        status="solution_proposed", summary="Acesso", solution_at=now,
+                        postponed=False, closed_at=None, closed_how=None, specialist=None)
+    state = CallState("consulta_chamado", entry=ticket.number)
+    assert not flow.ticket_menu(menu, state, ticket, now).cacheable
+    for change in ("accept", "postpone", "reject"):
+        reply = flow.after_change(menu, state, ticket, change, now)
+        assert not reply.cacheable
+        assert reply.outcome is not None and reply.outcome.kind == f"ticket_{change}"

@@ -5,6 +5,7 @@ views do the look-ups and the writes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
@@ -188,7 +189,7 @@ def after_change(menu: Menu, state: CallState, ticket: AnyTicket, change: Change
         "reject": speech.after_reject(),
     }[change]
     reply = ticket_menu(menu, state, ticket, now, done, full=False)
-    return Reply(then=reply.then, outcome=Outcome(f"ticket_{change}", ticket.number))
+    return replace(reply, outcome=Outcome(f"ticket_{change}", ticket.number))
 
 
 def _team(menu: Menu, ticket: AnyTicket) -> TransferNode | None:
