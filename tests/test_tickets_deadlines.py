@@ -219,3 +219,29 @@ def test_the_deadline_of_a_repeated_local_hour_follows_the_instant() -> None:
     second = first.replace(fold=1)
     assert deadline_for(first, False) != deadline_for(second, False)
     assert deadline_for(second, False) - deadline_for(first, False) == timedelta(days=1)
+
+
+@given(
+    status=st.sampled_from(list(TicketStatus)),
+    solved=st.one_of(st.none(), st.integers(0, 40)),
+    postponed=st.booleans(),
+    closed_how=st.one_of(st.none(), st.sampled_from(list(ClosedHow))),
+    hours_later=st.integers(0, 24 * 70),
+)
+def test_all_choices_at_once_are_the_single_verdicts(
+    status: TicketStatus, solved: int | None, postponed: bool, closed_how: ClosedHow | None,
+    hours_later: int,
+) -> None:
+    """The ticket menu asks ``choices`` once instead of the four ``can_*``: same answers."""
+    start = sp(2026, 11, 1, 9, 0)
+    solution_at = start + timedelta(days=solved) if solved is not None else None
+    ticket = FakeTicket(status=status, solution_at=solution_at, postponed=postponed,
+                        closed_at=start if status == TicketStatus.CLOSED else None,
+                        closed_how=closed_how if status == TicketStatus.CLOSED else None)
+    now = start + timedelta(hours=hours_later)
+    assert deadlines.choices(ticket, now) == (
+        deadlines.can_leave_message(ticket, now),
+        deadlines.can_accept(ticket, now),
+        deadlines.can_postpone(ticket, now),
+        deadlines.can_reject(ticket, now),
+    )

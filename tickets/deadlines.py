@@ -175,39 +175,62 @@ def effective_closing(ticket: DeadlineTicket, now: datetime) -> Closing | None:
     return Closing(ticket.closed_at, how)
 
 
-def _can_answer_solution(ticket: DeadlineTicket, now: datetime) -> Verdict:
+class Choices(NamedTuple):
+    """What a caller may do with a ticket at one instant (``choices``)."""
+
+    leave_message: Verdict
+    accept: Verdict
+    postpone: Verdict
+    reject: Verdict
+
+
+def choices(ticket: DeadlineTicket, now: datetime) -> Choices:
+    """Every ``can_*`` verdict at once, from one look at the deadline (a ticket's menu asks
+    all four on every hearing)."""
     closing = effective_closing(ticket, now)
+    answer = _answer_solution(ticket, closing)
+    return Choices(_leave_message(closing), answer, _postpone(ticket, answer), answer)
+
+
+def _closed_reason(closing: Closing) -> Verdict:
+    if closing.how is ClosedHow.AUTOMATIC:
+        return Verdict(False, REASON_AUTO_CLOSED)
+    return Verdict(False, REASON_CLOSED)
+
+
+def _answer_solution(ticket: DeadlineTicket, closing: Closing | None) -> Verdict:
     if closing is not None:
-        if closing.how is ClosedHow.AUTOMATIC:
-            return Verdict(False, REASON_AUTO_CLOSED)
-        return Verdict(False, REASON_CLOSED)
+        return _closed_reason(closing)
     if not is_awaiting_acceptance(ticket):
         return Verdict(False, REASON_NO_SOLUTION)
     return Verdict(True)
 
 
-def can_accept(ticket: DeadlineTicket, now: datetime) -> Verdict:
-    return _can_answer_solution(ticket, now)
-
-
-def can_reject(ticket: DeadlineTicket, now: datetime) -> Verdict:
-    return _can_answer_solution(ticket, now)
-
-
-def can_postpone(ticket: DeadlineTicket, now: datetime) -> Verdict:
-    verdict = _can_answer_solution(ticket, now)
-    if not verdict.allowed:
-        return verdict
+def _postpone(ticket: DeadlineTicket, answer: Verdict) -> Verdict:
+    if not answer.allowed:
+        return answer
     if ticket.postponed:
         return Verdict(False, REASON_ALREADY_POSTPONED)
     return Verdict(True)
 
 
+def _leave_message(closing: Closing | None) -> Verdict:
+    """A voice message may be left on any ticket that is not closed (effectively)."""
+    return Verdict(True) if closing is None else _closed_reason(closing)
+
+
+def can_accept(ticket: DeadlineTicket, now: datetime) -> Verdict:
+    return _answer_solution(ticket, effective_closing(ticket, now))
+
+
+def can_reject(ticket: DeadlineTicket, now: datetime) -> Verdict:
+    return _answer_solution(ticket, effective_closing(ticket, now))
+
+
+def can_postpone(ticket: DeadlineTicket, now: datetime) -> Verdict:
+    return _postpone(ticket, _answer_solution(ticket, effective_closing(ticket, now)))
+
+
 def can_leave_message(ticket: DeadlineTicket, now: datetime) -> Verdict:
     """A voice message may be left on any ticket that is not closed (effectively)."""
-    closing = effective_closing(ticket, now)
-    if closing is None:
-        return Verdict(True)
-    if closing.how is ClosedHow.AUTOMATIC:
-        return Verdict(False, REASON_AUTO_CLOSED)
-    return Verdict(False, REASON_CLOSED)
+    return _leave_message(effective_closing(ticket, now))

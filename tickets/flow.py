@@ -105,12 +105,13 @@ def not_found(menu: Menu, state: CallState, now: datetime, misses: int) -> Reply
 
 
 def options(ticket: AnyTicket, now: datetime) -> str:
-    lines = [OPTION_SPECIALIST] if deadlines.can_leave_message(ticket, now).allowed else []
-    if deadlines.can_accept(ticket, now).allowed:
+    can = deadlines.choices(ticket, now)
+    lines = [OPTION_SPECIALIST] if can.leave_message.allowed else []
+    if can.accept.allowed:
         lines.append(OPTION_ACCEPT)
-    if deadlines.can_postpone(ticket, now).allowed:
+    if can.postpone.allowed:
         lines.append(OPTION_POSTPONE)
-    if deadlines.can_reject(ticket, now).allowed:
+    if can.reject.allowed:
         lines.append(OPTION_REJECT)
     lines.append(OPTION_TAIL)
     return " ".join(lines)

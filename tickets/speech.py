@@ -147,12 +147,7 @@ def describe(ticket: SpokenTicket, now: datetime) -> tuple[Speech, ...]:
     """Everything a caller hears about a ticket after keying its number."""
     status = deadlines.effective_status(ticket, now)
     area = AREA_NAMES[Area(ticket.area)]
-    items: list[Speech] = [
-        Speech(text="Chamado número"),
-        Speech(text=ticket.number, as_digits=True),
-        Speech(text=f"da área {area}."),
-    ]
-    lines: list[str] = []
+    lines: list[str] = [f"da área {area}."]
     summary = _summary(ticket.summary)
     if summary:
         lines.append(f"Assunto: {summary}.")
@@ -169,8 +164,9 @@ def describe(ticket: SpokenTicket, now: datetime) -> tuple[Speech, ...]:
         lines.extend(_solution_proposed(ticket, now))
     elif status is TicketStatus.CLOSED:
         lines.extend(_closed(ticket, now))
-    items.extend(Speech(text=line) for line in lines if line)
-    return tuple(items)
+    # The lines as one text: said the same (one <Say>), and fewer items to render.
+    return (Speech(text="Chamado número"), Speech(text=ticket.number, as_digits=True),
+            Speech(text=" ".join(line for line in lines if line)))
 
 
 def refused(reason: str) -> tuple[Speech, ...]:
