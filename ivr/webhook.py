@@ -8,11 +8,12 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache, wraps
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import quote_plus, unquote, urlencode
 
 from flask import Flask, Response, current_app, g, request, url_for
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -32,6 +33,7 @@ MAX_FIELDS = 200
 TWIML = "text/xml; charset=utf-8"
 # What Werkzeug leaves unescaped in a query string, so URLs read as url_for would write them.
 QUERY_SAFE = "!$'()*,/:;?@"
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote_plus never changes
 
 class Form(dict[str, str]):
     """The webhook's fields: a plain dict (last value wins) that also answers ``getall``, which
@@ -258,7 +260,11 @@ def resume_url(resume: Resume) -> str:
         if len(paths) >= 256:  # script roots a proxy may vary (X-Forwarded-Prefix): stay small
             paths.clear()
         path = paths[key] = url_for(resume.endpoint)
-    query = urlencode((("s", resume.state.encode()), *resume.params), safe=QUERY_SAFE)
+    state = resume.state.encode()
+    # What urlencode writes: a state is almost always made of characters it leaves alone.
+    query = "s=" + (state if _UNQUOTED.fullmatch(state) else quote_plus(state, safe=QUERY_SAFE))
+    if resume.params:
+        query += "&" + urlencode(resume.params, safe=QUERY_SAFE)
     return f"{app.config['PUBLIC_BASE_URL'] or ''}{path}?{query}"
 
 

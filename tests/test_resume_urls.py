@@ -12,7 +12,9 @@ from ivr.state import CallState
 from ivr.webhook import resume_url
 from tests.twiml import Doc
 
-NODE = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+NODE = st.one_of(st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True),
+                # Never a node name, but the URL must still read right: the quoted path.
+                st.text(alphabet="a b+&=%/~.é", min_size=1, max_size=6))
 STATES = st.builds(
     CallState, node=NODE, invalid=st.integers(0, 9), silence=st.integers(0, 9),
     entry=st.from_regex(r"[0-9]{0,8}", fullmatch=True), path=st.lists(NODE, max_size=4).map(tuple))
