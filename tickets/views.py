@@ -84,7 +84,8 @@ def ticket_webhook(
                 return twiml(engine.restart(menu, now(), engine.CallContext(),
                                             menu.settings.menu_changed), menu)
             number = number_of(form, state)
-            found = caller_and_ticket(get_db(), g.call_sid, number) if g.call_sid else None
+            call_sid = g.call_sid
+            found = caller_and_ticket(get_db(), call_sid, number) if call_sid else None
             if found is None:
                 if after_call:
                     return view(Visit(form, menu, state, None, _by_number(number)))
