@@ -42,9 +42,10 @@ def _render_cached(reply: Reply, voice: Voice, url_for: UrlFor, url_scope: str) 
 
 
 def _render_now(reply: Reply, voice: Voice, url_for: UrlFor) -> bytes:
-    if isinstance(reply.then, Ask):
-        return _fill_ask(reply, voice, url_for)
-    return _build(reply, voice, url_for).encode("utf-8", "xmlcharrefreplace")
+    text = _fill_ask(reply, voice, url_for) if isinstance(reply.then, Ask) else None
+    if text is None:
+        text = _build(reply, voice, url_for)
+    return text.encode("utf-8", "xmlcharrefreplace")
 
 
 def _build(reply: Reply, voice: Voice, url_for: UrlFor) -> str:
@@ -223,8 +224,18 @@ class _Template:
     literals: tuple[str, ...]
     slots: tuple[tuple[int, Callable[[str], str]], ...]
 
+    def fill(self, values: list[str]) -> str:
+        literals = self.literals
+        parts = [literals[0]]
+        for position, (index, escape) in enumerate(self.slots, 1):
+            parts.append(escape(values[index]))
+            parts.append(literals[position])
+        return "".join(parts)
 
-def _fill_ask(reply: Reply, voice: Voice, url_for: UrlFor) -> bytes:
+
+def _fill_ask(reply: Reply, voice: Voice, url_for: UrlFor) -> str | None:
+    """The document from its shape's template; None when it must be built (a marker in a
+    value, a template that failed its check, an empty URL)."""
     ask = reply.then
     assert isinstance(ask, Ask)
     speech = reply.speech + ask.speech
@@ -232,22 +243,17 @@ def _fill_ask(reply: Reply, voice: Voice, url_for: UrlFor) -> bytes:
     for item in speech:
         text = item.text
         if _MARK in text or _MARK in item.audio_url:
-            return _build(reply, voice, url_for).encode("utf-8", "xmlcharrefreplace")
+            return None
         values.append(" ".join(text) if item.as_digits and text else text)
     url = url_for(ask.resume)
+    # An empty URL would empty the <Redirect>, which is then written as an empty element.
+    if _MARK in url or not url:
+        return None
     values.append(url)  # index -1: _URL_SLOT
     shape = tuple((item.pause, item.audio_url, not item.text) for item in speech)
     template = _ask_template(shape, ask.timeout, ask.num_digits, ask.finish_on_key,
                              ask.listen_after, voice)
-    # An empty URL would empty the <Redirect>, which is then written as an empty element.
-    if template is None or _MARK in url or not url:
-        return _build(reply, voice, url_for).encode("utf-8", "xmlcharrefreplace")
-    literals = template.literals
-    parts = [literals[0]]
-    for position, (index, escape) in enumerate(template.slots, 1):
-        parts.append(escape(values[index]))
-        parts.append(literals[position])
-    return "".join(parts).encode("utf-8", "xmlcharrefreplace")
+    return template.fill(values) if template is not None else None
 
 
 @lru_cache(maxsize=1024)
@@ -273,10 +279,7 @@ def _ask_template(shape: tuple[tuple[int, str, bool], ...], timeout: int,
     probe_url = '/p?a=1&b="2"\n'
     expected = _build(Reply(then=probe), voice, lambda _resume: probe_url)
     values = [item.text for item in probe.speech] + [probe_url]
-    parts = [template.literals[0]]
-    for position, (index, escape) in enumerate(template.slots, 1):
-        parts += (escape(values[index]), template.literals[position])
-    return template if "".join(parts) == expected else None
+    return template if template.fill(values) == expected else None
 
 
 def _parse_template(document: str) -> _Template:

@@ -75,11 +75,10 @@ def caller_and_ticket(
         # fetchall, not fetchone: the statement runs to its end (one row at most, call_sid and
         # number are unique), so a SQLite reader keeps no snapshot open between requests.
         rows = cursor.fetchall()
-    row = rows[0] if rows else None
-    if row is None:
+    if not rows:
         return None
     (contact_id, company_id, ticket_id, ticket_number, area, status, summary,
-     solution_at, postponed, closed_at, closed_how, specialist_name, specialist_phone) = row
+     solution_at, postponed, closed_at, closed_how, specialist_name, specialist_phone) = rows[0]
     caller = Caller(contact_id, company_id)
     if ticket_id is None:
         return caller, None
