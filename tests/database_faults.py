@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import URL, Engine, create_engine, event, text
 
 
 def drop_pooled_connections(engine: Engine, count: int) -> None:
@@ -16,11 +17,7 @@ def drop_pooled_connections(engine: Engine, count: int) -> None:
         backends = [one.exec_driver_sql("SELECT pg_backend_pid()").scalar() for one in held]
         for connection in held:
             connection.close()
-        killer = create_engine(engine.url)
-        with killer.begin() as connection:
-            for pid in backends:
-                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        killer.dispose()
+        terminate_backends(engine.url, backends)
         return
 
     def close_driver(dbapi_connection: Any, _record: object) -> None:
@@ -32,3 +29,12 @@ def drop_pooled_connections(engine: Engine, count: int) -> None:
             connection.close()
     finally:
         event.remove(engine, "checkin", close_driver)
+
+
+def terminate_backends(url: str | URL, backends: Iterable[object]) -> None:
+    """End these PostgreSQL server processes, as a server restart does."""
+    killer = create_engine(url)
+    with killer.begin() as connection:
+        for pid in backends:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    killer.dispose()

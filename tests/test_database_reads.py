@@ -9,11 +9,11 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from database.readers import MAX_IDLE
 from database.session import Database
-from tests.database_faults import drop_pooled_connections
+from tests.database_faults import drop_pooled_connections, terminate_backends
 
 
 def _backend(cursor: Any) -> object:
@@ -247,21 +247,10 @@ def _kill_held(database: Database, *out: Any) -> None:
     assert readers is not None
     cursors = [reader.cursor for reader in readers._idle] + list(out)
     if database.dialect_name == "postgresql":
-        _kill(database, [_backend(cursor) for cursor in cursors])
+        terminate_backends(database.url, [_backend(cursor) for cursor in cursors])
         return
     for cursor in cursors:
         cursor.connection.close()
-
-
-def _kill(database: Database, backends: list[object]) -> None:
-    """End these PostgreSQL backends, as a server restart does."""
-    if not backends:
-        return
-    killer = create_engine(database.url)
-    with killer.begin() as connection:
-        for pid in backends:
-            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    killer.dispose()
 
 
 def _driver_closed(connection: Any) -> bool:
