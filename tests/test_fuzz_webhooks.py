@@ -31,7 +31,7 @@ FUZZ = settings(max_examples=500, deadline=None,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
 FUZZ_SMALL = settings(FUZZ, max_examples=200)
 
-CORE_ROUTES = {"/voice", "/voice/step", "/voice/enter", "/voice/dialed", "/voice/recorded",
+CORE_ROUTES = {"/voice", "/voice/step", "/voice/dialed", "/voice/recorded",
                "/voice/status", "/voice/auth/login", "/voice/auth/cpf", "/voice/auth/password"}
 TABLES = ("calls", "login_attempts", "pending_logins", "call_logins", "caller_failures")
 END_VERBS = {"Redirect", "Hangup", "Dial"}

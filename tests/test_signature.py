@@ -152,7 +152,7 @@ def test_a_bad_signature_is_refused_and_changes_nothing(
     elif case == "garbage-header":
         signature = "%%%not base64\x00"
     elif case == "other-path":
-        sent_path = "/voice/enter?s=principal.0.0..principal"
+        sent_path = "/voice/dialed?s=principal.0.0..principal"
     response = post(app, sent_path, sent_form, signature)
     assert_refused(response)
     assert recorded == []
@@ -183,13 +183,13 @@ def test_a_refused_login_step_records_no_attempt(app: Flask, demo_data: None) ->
 
 
 def test_a_chunked_body_without_a_length_is_read(app: Flask) -> None:
-    """The body is read straight from the server when its length is declared; without one
-    (chunked), Werkzeug frames it and the request is judged the same way."""
+    """A chunked body (no length) is read and judged like any other. gunicorn removes the
+    chunking and says so (``wsgi.input_terminated``), as the environ here does."""
     form = call_form(SID, Digits="2")
     url = "/voice/step?s=principal.0.0..principal"
     body = urlencode(form).encode()
     response = app.test_client().post(
-        url, input_stream=io.BytesIO(body),
+        url, input_stream=io.BytesIO(body), environ_overrides={"wsgi.input_terminated": True},
         headers={"X-Twilio-Signature": sign("http://localhost" + url, form),
                  "Content-Type": "application/x-www-form-urlencoded",
                  "Transfer-Encoding": "chunked"})

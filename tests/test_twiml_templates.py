@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from ivr.actions import Ask, Reply, Resume, Speech
 from ivr.menu.loader import load_menu
+from ivr.prompt_templates import _MARK, template_for
+from ivr.rendering import render
 from ivr.state import CallState
-from ivr.twiml import _MARK, Voice, _ask_template, _build, render
+from ivr.twiml import Voice, build
 from tickets import flow
 from tickets.lookup import TicketView
 
@@ -53,31 +55,30 @@ def test_an_ask_document_equals_the_one_built_through_the_library(
     def url_for(_resume: Resume) -> str:
         return url
 
-    expected = _build(reply, voice, url_for).encode("utf-8", "xmlcharrefreplace")
+    expected = build(reply, voice, url_for).encode("utf-8", "xmlcharrefreplace")
     assert render(reply, voice, url_for) == expected
 
 
-def test_a_ticket_prompt_is_filled_from_its_template_not_rebuilt() -> None:
+def test_prompts_of_one_shape_are_filled_from_a_template_with_their_own_values() -> None:
     voice = Voice("Polly.Camila", "pt-BR")
     shape = ((0, "", False), (0, "", False))
-    _ask_template.cache_clear()
+    assert template_for(shape, 6, 1, "", 0, voice) is not None
     for number in ("12345678", "87654321"):
         ask = Ask(Resume("tickets.action", CallState("consulta_chamado", entry=number)),
                   (Speech(text="Chamado número"), Speech(text=number, as_digits=True)),
                   timeout=6)
-        document = render(Reply(then=ask, cacheable=False), voice, lambda _r: "/t?s=x&a=1")
+        reply = Reply(then=ask, cacheable=False)
+        document = render(reply, voice, lambda _r: "/t?s=x&a=1")
+        assert document == build(reply, voice, lambda _r: "/t?s=x&a=1").encode()
         assert " ".join(number).encode() in document
         assert b'action="/t?s=x&amp;a=1"' in document
         assert b">/t?s=x&amp;a=1</Redirect>" in document
-    info = _ask_template.cache_info()
-    assert (info.misses, info.hits) == (1, 1)  # one shape, built once
-    assert _ask_template(shape, 6, 1, "", 0, voice) is not None
 
 
 def test_a_slot_index_out_of_range_refuses_the_template_instead_of_failing() -> None:
     voice = Voice(f"Polly{_MARK}5{_MARK}", "pt-BR")
-    assert _ask_template(((0, "", False),), 6, 1, "", 0, voice) is None
-    assert _ask_template(((0, "", False),), 6, 1, f"{_MARK}3{_MARK}",
+    assert template_for(((0, "", False),), 6, 1, "", 0, voice) is None
+    assert template_for(((0, "", False),), 6, 1, f"{_MARK}3{_MARK}",
                          0, Voice("Polly.Camila", "pt-BR")) is None
 
 
@@ -87,9 +88,9 @@ def test_a_shape_whose_template_cannot_be_trusted_is_built_every_time() -> None:
     voice = Voice(f"Polly{_MARK}0{_MARK}", "pt-BR")
     ask = Ask(Resume("tickets.action", CallState("consulta_chamado")),
               (Speech(text="Olá & até"),), timeout=6)
-    assert _ask_template(((0, "", False),), 6, 1, "", 0, voice) is None
+    assert template_for(((0, "", False),), 6, 1, "", 0, voice) is None
     reply = Reply(then=ask, cacheable=False)
-    assert render(reply, voice, lambda _r: "/t") == _build(reply, voice, lambda _r: "/t").encode(
+    assert render(reply, voice, lambda _r: "/t") == build(reply, voice, lambda _r: "/t").encode(
         "utf-8", "xmlcharrefreplace")
 
 

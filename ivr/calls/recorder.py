@@ -45,7 +45,7 @@ class CallRecorder:
         self._queue.put(event)
 
     def flush_is_due(self) -> bool:
-        """Enough is queued to write in the gap after this response (see ``ivr.webhook``)."""
+        """Enough is queued to write in the gap after this response (see ``ivr.respond``)."""
         return self._queue.qsize() >= INLINE_BATCH
 
     # -- writer ---------------------------------------------------------------------------
