@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -21,6 +22,10 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024  # the provider's webhooks are a few hundred bytes
 MAX_FIELDS = 200
 VALIDATOR = "twilio_validator"  # the app's RequestValidator, in app.extensions
+# The provider's field names: AccountSid, Digits, SipHeader_X-Custom... The signature joins the
+# URL, names and values without separators, so a name of another shape (empty, or starting
+# with "." or a digit, sorting first) could carry the tail of a cut-short URL and still sign.
+FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,99}")
 
 
 class Form(dict[str, str]):
@@ -63,6 +68,11 @@ def parse_form(environ: dict[str, Any] | None = None) -> Form:
         return Form(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS))
     except ValueError:  # more fields than any provider sends: cannot be a valid webhook
         return Form()
+
+
+def is_well_formed(form: Form) -> bool:
+    """Only what the provider sends: no repeated field, no name of another shape."""
+    return not form.repeated and all(FIELD_NAME.fullmatch(name) for name in form)
 
 
 def signed_url(environ: dict[str, Any], public_base_url: str | None) -> str:
@@ -109,6 +119,10 @@ def provider_webhook(view: Callable[..., Response]) -> Callable[..., Response]:
         form = parse_form()
         if not signature_ok(form):
             log.warning("refused %s %s: missing or bad signature", request.method, request.path)
+            return forbidden()
+        if not is_well_formed(form):
+            log.warning("refused %s %s: a repeated or malformed field name", request.method,
+                        request.path)
             return forbidden()
         g.form = form
         g.call_sid = form.get("CallSid", "")[:64]
