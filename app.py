@@ -16,6 +16,7 @@ from config import ServerConfig
 from database import Database
 from database.flask_ext import get_db
 from database.flask_ext import init_app as init_database
+from importer.sections import ImportSection
 from ivr.calls.recorder import CallRecorder
 from ivr.registry import MenuRegistry
 
@@ -82,6 +83,7 @@ def register_extensions(app: Flask) -> None:
         Path(str(app.config["MENUS_FILE"])), float(app.config["MENU_RELOAD_SECONDS"])
     )
     app.extensions["call_recorder"] = CallRecorder(database)
+    app.extensions["import_sections"] = import_sections()
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,  # type: ignore[method-assign]
@@ -89,6 +91,15 @@ def register_extensions(app: Flask) -> None:
     from ivr.webhook import install
 
     install(app)
+
+
+def import_sections() -> list[ImportSection]:
+    """The lists of ``data import``, in the order a file is applied (a list may refer to
+    earlier ones)."""
+    from auth.importing import SECTIONS as auth_sections
+    from tickets.importing import SECTIONS as ticket_sections
+
+    return [*auth_sections, *ticket_sections]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 from database import Database
 from database.migrate import upgrade
-from importer.run import import_data
 from tests.conftest import AUTH_TOKEN, DEMO_DATA, reset_postgres
+from tests.importing import import_data
 from tests.server import Gunicorn, ProviderClient
 
 IN_HOURS = "2026-12-01T10:00:00-03:00"  # a Tuesday

@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from database.migrate import upgrade
 from database.session import Database
-from importer.run import import_data
 from ivr.calls.models import Call
 from ivr.menu import load_menu
 from tests.conftest import (
@@ -28,6 +27,7 @@ from tests.conftest import (
     call_form,
     reset_postgres,
 )
+from tests.importing import import_data
 from tests.server import Gunicorn, HttpResponse, ProviderClient
 from tests.twiml import Doc
 
