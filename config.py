@@ -25,6 +25,7 @@ _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_USER_INFO = re.compile(r"//[^/?#]*@")
 _HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+")
 _TIME_EXAMPLE = "2026-12-01T10:00:00-03:00"
 
@@ -121,7 +122,8 @@ class Environment:
             return None
         problem = _base_url_problem(raw)
         if problem:
-            return self._refuse(name, raw, problem, None)
+            shown = _USER_INFO.sub("//***@", raw)  # a password in the URL stays out of the logs
+            return self._refuse(name, shown, problem, None)
         return raw.rstrip("/")
 
     def aware_time(self, name: str) -> datetime | None:
