@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,10 +12,11 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Settings
+from config import ServerConfig
 from database import Database
 from database.flask_ext import get_db
 from database.flask_ext import init_app as init_database
+from importer.sections import ImportSection
 from ivr.calls.recorder import CallRecorder
 from ivr.registry import MenuRegistry
 
@@ -24,10 +24,10 @@ log = logging.getLogger(__name__)
 
 
 def create_app(overrides: dict[str, object] | None = None) -> Flask:
+    config = ServerConfig.from_env()  # a bad variable stops here: ConfigError names it
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    settings = Settings.from_env(Path(app.instance_path))
-    register_config(app, settings, overrides or {})
+    register_config(app, config, overrides or {})
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -43,31 +43,28 @@ def shutdown(app: Flask) -> None:
     app.extensions["database"].dispose()
 
 
-def register_config(app: Flask, settings: Settings, overrides: dict[str, object]) -> None:
+def register_config(app: Flask, config: ServerConfig, overrides: dict[str, object]) -> None:
+    """The environment's settings, then ``overrides`` (tests: taken as they are, unchecked)."""
     app.config.update(
-        DATABASE_URL=settings.database_url,
-        TWILIO_AUTH_TOKEN=settings.twilio_auth_token,
-        MENUS_FILE=settings.menus_file,
-        VALIDATE_SIGNATURES=settings.validate_signatures,
-        PUBLIC_BASE_URL=settings.public_base_url,
-        PROXY_HOPS=settings.proxy_hops,
-        BCRYPT_ROUNDS=settings.bcrypt_rounds,
-        MENU_RELOAD_SECONDS=settings.menu_reload_seconds,
-        CLOCK=_clock_from_env(),
+        DATABASE_URL=config.database_url or f"sqlite:///{Path(app.instance_path) / 'ivr.sqlite3'}",
+        TWILIO_AUTH_TOKEN=config.twilio_auth_token,
+        MENUS_FILE=config.menus_file,
+        VALIDATE_SIGNATURES=config.validate_signatures,
+        PUBLIC_BASE_URL=config.public_base_url,
+        PROXY_HOPS=config.proxy_hops,
+        BCRYPT_ROUNDS=config.bcrypt_rounds,
+        MENU_RELOAD_SECONDS=config.menu_reload_seconds,
+        CLOCK=_clock(config.frozen_time),
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
 
 
-def _clock_from_env() -> Callable[[], datetime]:
-    frozen = os.environ.get("IVR_FROZEN_TIME")
-    if not frozen:
+def _clock(frozen: datetime | None) -> Callable[[], datetime]:
+    if frozen is None:
         return lambda: datetime.now(UTC)
-    moment = datetime.fromisoformat(frozen)
-    if moment.tzinfo is None:
-        raise ValueError("IVR_FROZEN_TIME needs a UTC offset, e.g. 2026-12-01T10:00:00-03:00")
-    log.warning("clock frozen at %s (IVR_FROZEN_TIME): for tests and demos only", moment)
-    return lambda: moment
+    log.warning("clock frozen at %s (IVR_FROZEN_TIME): for tests and demos only", frozen)
+    return lambda: frozen
 
 
 def register_logging(app: Flask) -> None:
@@ -86,6 +83,7 @@ def register_extensions(app: Flask) -> None:
         Path(str(app.config["MENUS_FILE"])), float(app.config["MENU_RELOAD_SECONDS"])
     )
     app.extensions["call_recorder"] = CallRecorder(database)
+    app.extensions["import_sections"] = import_sections()
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,  # type: ignore[method-assign]
@@ -93,6 +91,15 @@ def register_extensions(app: Flask) -> None:
     from ivr.provider import install
 
     install(app)
+
+
+def import_sections() -> list[ImportSection]:
+    """The lists of ``data import``, in the order a file is applied (a list may refer to
+    earlier ones)."""
+    from auth.importing import SECTIONS as auth_sections
+    from tickets.importing import SECTIONS as ticket_sections
+
+    return [*auth_sections, *ticket_sections]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,24 +1,198 @@
-"""Settings read from the environment once, at app creation."""
+"""The server's settings, read from the environment once, at start-up.
+
+Every value is parsed strictly: a typo stops the start instead of quietly turning a protection
+off (``TWILIO_VALIDATE_SIGNATURES=ture`` once meant *false*). An unset or empty variable takes
+its default. Every bad variable is reported at once, in one ``ConfigError``.
+"""
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import click
 
 ROOT = Path(__file__).resolve().parent
 
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_USER_INFO = re.compile(r"//[^/?#]*@")
+_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+")
+_TIME_EXAMPLE = "2026-12-01T10:00:00-03:00"
 
-def _flag(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+T = TypeVar("T")
+
+
+class ConfigError(click.ClickException, ValueError):
+    """Every invalid variable, one ``NAME: problem`` each.
+
+    A ``click.ClickException`` so that a ``flask`` command refuses with ``Error: ...`` and exit
+    status 1 rather than a traceback.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = f"{len(self.problems)} invalid environment variables:\n" + "\n".join(
+                f"  {problem}" for problem in self.problems)
+        super().__init__(message)
+
+
+class Environment:
+    """Reads variables strictly and collects what is wrong with them; ``check`` raises it all.
+
+    A bad value is recorded and its default returned, so that reading goes on and every
+    problem is reported together.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+        self.problems: list[str] = []
+
+    def check(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)
+
+    def text(self, name: str) -> str | None:
+        """The value as it is; None when unset or blank."""
+        value = self._environ.get(name)
+        return value if value is not None and value.strip() else None
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self._trimmed(name)
+        if raw is None:
+            return default
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        return self._refuse(name, raw, "is not a boolean (use true or false)", default)
+
+    def integer(self, name: str, default: int, *, minimum: int,
+                maximum: int | None = None) -> int:
+        raw = self._trimmed(name)
+        if raw is None:
+            return default
+        if not _INTEGER.fullmatch(raw):
+            return self._refuse(name, raw, "is not a whole number", default)
+        value = int(raw)
+        if value < minimum or (maximum is not None and value > maximum):
+            allowed = f"{minimum} or more" if maximum is None else f"{minimum} to {maximum}"
+            return self._refuse(name, raw, f"is out of range (use {allowed})", default)
+        return value
+
+    def seconds(self, name: str, default: float) -> float:
+        """A finite number of seconds, more than 0."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return default
+        if not _DECIMAL.fullmatch(raw):
+            return self._refuse(name, raw, "is not a number of seconds (e.g. 1 or 0.5)", default)
+        value = float(raw)
+        if not math.isfinite(value):
+            return self._refuse(name, raw, "is too large", default)
+        if value <= 0:
+            return self._refuse(name, raw, "must be more than 0 seconds", default)
+        return value
+
+    def choice(self, name: str, default: str, choices: Collection[str]) -> str:
+        """One of ``choices`` (lower case), case-insensitive."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return default
+        if raw.lower() in choices:
+            return raw.lower()
+        return self._refuse(name, raw, f"is not one of {', '.join(choices)}", default)
+
+    def base_url(self, name: str) -> str | None:
+        """An http(s) URL with a host and no query or fragment, without its trailing slash."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return None
+        problem = _base_url_problem(raw)
+        if problem:
+            shown = _USER_INFO.sub("//***@", raw)  # a password in the URL stays out of the logs
+            return self._refuse(name, shown, problem, None)
+        return raw.rstrip("/")
+
+    def aware_time(self, name: str) -> datetime | None:
+        """An ISO 8601 time with its UTC offset."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            return self._refuse(name, raw, f"is not an ISO 8601 time (e.g. {_TIME_EXAMPLE})",
+                                None)
+        if moment.tzinfo is None:
+            return self._refuse(name, raw, f"needs a UTC offset (e.g. {_TIME_EXAMPLE})", None)
+        return moment
+
+    def address(self, name: str, default: str) -> str:
+        """Where a server listens: ``HOST:PORT``, ``unix:PATH`` or ``fd://N``."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return default
+        if not _is_address(raw):
+            return self._refuse(
+                name, raw, "is not HOST:PORT (e.g. 127.0.0.1:8000), unix:PATH or fd://N", default)
+        return raw
+
+    def _trimmed(self, name: str) -> str | None:
+        value = self.text(name)
+        return None if value is None else value.strip()
+
+    def _refuse(self, name: str, raw: str, problem: str, default: T) -> T:
+        self.problems.append(f"{name}: {raw!r} {problem}")
         return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _base_url_problem(raw: str) -> str | None:
+    if any(char.isspace() for char in raw):
+        return "is not a URL (it holds a space)"
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0 to 65535
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme not in {"http", "https"}:
+        return "is not an http(s) URL (e.g. https://ivr.example.com)"
+    if not parts.hostname:
+        return "has no host (e.g. https://ivr.example.com)"
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user or password"
+    if "?" in raw or "#" in raw:
+        return "must not have a query or fragment"
+    return None
+
+
+def _is_address(raw: str) -> bool:
+    if raw.startswith("unix:"):
+        return len(raw) > len("unix:")
+    if raw.startswith("fd://"):
+        return raw[len("fd://"):].isascii() and raw[len("fd://"):].isdigit()
+    host, _, port = raw.rpartition(":")
+    return (_HOST.fullmatch(host) is not None and port.isascii() and port.isdigit()
+            and 1 <= int(port) <= 65535)
 
 
 @dataclass(frozen=True)
-class Settings:
-    database_url: str
+class ServerConfig:
+    """What the environment says (``README.md``, "Configuration")."""
+
+    database_url: str | None  # None: SQLite in the app's instance folder
     twilio_auth_token: str | None
     menus_file: Path
     validate_signatures: bool = True
@@ -26,18 +200,30 @@ class Settings:
     proxy_hops: int = 0
     bcrypt_rounds: int = 12
     menu_reload_seconds: float = 1.0
-    extra: dict[str, object] = field(default_factory=dict)
+    frozen_time: datetime | None = None
 
     @classmethod
-    def from_env(cls, instance_path: Path) -> Settings:
-        default_db = f"sqlite:///{instance_path / 'ivr.sqlite3'}"
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
+        """Raises ``ConfigError`` listing every bad variable."""
+        env = Environment(environ)
+        config = cls.read(env)
+        env.check()
+        return config
+
+    @classmethod
+    def read(cls, env: Environment) -> ServerConfig:
+        """Leaves the problems in ``env`` (gunicorn.conf.py adds its own before checking)."""
+        menus_file = env.text("MENUS_FILE")
         return cls(
-            database_url=os.environ.get("DATABASE_URL") or default_db,
-            twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
-            menus_file=Path(os.environ.get("MENUS_FILE") or ROOT / "menus.yaml"),
-            validate_signatures=_flag("TWILIO_VALIDATE_SIGNATURES", True),
-            public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
-            proxy_hops=int(os.environ.get("PROXY_HOPS") or 0),
-            bcrypt_rounds=int(os.environ.get("BCRYPT_ROUNDS") or 12),
-            menu_reload_seconds=float(os.environ.get("MENU_RELOAD_SECONDS") or 1.0),
+            database_url=env.text("DATABASE_URL"),
+            twilio_auth_token=env.text("TWILIO_AUTH_TOKEN"),
+            menus_file=Path(menus_file) if menus_file else ROOT / "menus.yaml",
+            validate_signatures=env.flag("TWILIO_VALIDATE_SIGNATURES", True),
+            public_base_url=env.base_url("PUBLIC_BASE_URL"),
+            proxy_hops=env.integer("PROXY_HOPS", 0, minimum=0, maximum=10),
+            # 10 is OWASP's floor; each step doubles a login's time (12: ~0.25 s). Tests that
+            # want cheap hashes pass BCRYPT_ROUNDS to create_app, not through the environment.
+            bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, minimum=10, maximum=16),
+            menu_reload_seconds=env.seconds("MENU_RELOAD_SECONDS", 1.0),
+            frozen_time=env.aware_time("IVR_FROZEN_TIME"),
         )

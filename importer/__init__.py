@@ -1,7 +1,8 @@
 """``flask data import FILE.json``: companies, contacts, specialists and tickets in one transaction.
 
 Each package contributes ordered *sections* (``importer.sections.ImportSection``): ``auth``
-the companies and contacts, ``tickets`` the specialists and tickets.
+the companies and contacts, ``tickets`` the specialists and tickets. The app puts them together
+(``app.import_sections``) and passes them in: the importer imports neither package.
 """
 
 from importer.errors import ImportRejected, RecordError

@@ -40,7 +40,9 @@ def import_command(file: Path) -> None:
     """Upsert the records of FILE (JSON) in one transaction: all of them or none."""
     try:
         payload = load_import_file(file)
-        report = import_data(get_db(), payload, rounds=int(current_app.config["BCRYPT_ROUNDS"]))
+        report = import_data(get_db(), payload,
+                             sections=current_app.extensions["import_sections"],
+                             rounds=int(current_app.config["BCRYPT_ROUNDS"]))
     except ImportRejected as rejected:
         fail([*rejected.problems, f"{file}: refused, nothing was imported"])
     except SQLAlchemyError as error:

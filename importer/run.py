@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from database.session import Database
 from importer.errors import ImportRejected, RecordError
-from importer.sections import ImportSection, PreparingSection, registered_sections
+from importer.sections import ImportSection, PreparingSection
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,13 @@ def load_import_file(path: Path) -> object:
         ) from error
 
 
-def import_data(db: Database, payload: object, *, rounds: int) -> ImportReport:
+def import_data(db: Database, payload: object, *, sections: Sequence[ImportSection],
+                rounds: int) -> ImportReport:
     """Validates every record, then upserts them all in one transaction.
 
-    Raises ``ImportRejected`` listing every problem found, having written nothing.
+    ``sections`` read the file's lists, in the order they are applied (a list may refer to
+    earlier ones). Raises ``ImportRejected`` listing every problem found, having written nothing.
     """
-    sections = registered_sections()
     parsed = _parse(payload, sections)
     with db.session() as session:  # read-only: bcrypt before the write lock is taken
         parsed = [_prepare(session, part, rounds) for part in parsed]

@@ -9,6 +9,9 @@ when it returned True otherwise.
 Optional capability, ``prepare``: expensive work (bcrypt) done on each parsed record in a short
 read-only session *before* the write transaction opens, so an import does not hold SQLite's write
 lock while it hashes. ``upsert`` must still accept an unprepared record.
+
+The importer knows no package: the app hands it the sections, in the order a file is applied
+(``app.import_sections``).
 """
 
 from __future__ import annotations
@@ -51,11 +54,3 @@ def assign_changed(target: object, values: dict[str, Any]) -> bool:
             changed = True
     return changed
 
-
-def registered_sections() -> list[ImportSection]:
-    """Every section, in the order the file is applied (a list may refer to earlier ones)."""
-    # imported here: both modules import this one for the protocol
-    from auth.importing import SECTIONS as auth_sections
-    from tickets.importing import SECTIONS as ticket_sections
-
-    return [*auth_sections, *ticket_sections]

@@ -46,6 +46,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file: the project's packages live one level up
 
+from app import import_sections  # noqa: E402
 from auth.counters import bind_call_login  # noqa: E402
 from auth.models import Contact  # noqa: E402
 from auth.pending import remember_cpf  # noqa: E402
@@ -547,7 +548,8 @@ def scratch_database(server_url: str | None, work_dir: Path) -> Iterator[str]:
 def prepare_database(url: str, tickets: int) -> str:
     """Schema, demo data, and optionally N tickets. Returns a note on the tickets loaded."""
     upgrade(url)
-    import_data(Database(url), json.loads(DEMO_DATA.read_text()), rounds=BCRYPT_COST)
+    import_data(Database(url), json.loads(DEMO_DATA.read_text()), sections=import_sections(),
+                rounds=BCRYPT_COST)
     if not tickets:
         return "demo tickets only"
     if not LOAD_TICKETS.exists():

@@ -76,13 +76,14 @@ def call(app: WsgiApp, request: SignedRequest) -> tuple[str, bytes]:
 
 
 def build_app(url: str, tickets: int = 0) -> Flask:
-    from app import create_app
+    from app import create_app, import_sections
     from database.migrate import upgrade
     from database.session import Database
     from importer.run import import_data
 
     upgrade(url)
-    import_data(Database(url), json.loads(DEMO_DATA.read_text()), rounds=BCRYPT_COST)
+    import_data(Database(url), json.loads(DEMO_DATA.read_text()), sections=import_sections(),
+                rounds=BCRYPT_COST)
     if tickets:
         subprocess.run([sys.executable, str(LOAD_TICKETS), "--count", str(tickets), "--replace",
                         "--database-url", url], cwd=ROOT, check=True, capture_output=True)

@@ -158,4 +158,5 @@ def demo_data(app: Flask) -> None:
 
     from importer.run import import_data
 
-    import_data(app.extensions["database"], json.loads(DEMO_DATA.read_text()), rounds=4)
+    import_data(app.extensions["database"], json.loads(DEMO_DATA.read_text()),
+                sections=app.extensions["import_sections"], rounds=4)

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 from database import Database
 from database.migrate import upgrade
-from importer.run import import_data
 from tests.conftest import AUTH_TOKEN, DEMO_DATA, reset_postgres
+from tests.importing import import_data
 from tests.server import Gunicorn, ProviderClient
 
 IN_HOURS = "2026-12-01T10:00:00-03:00"  # a Tuesday
@@ -56,7 +56,7 @@ def live_server(tmp: Path, frozen_time: str = IN_HOURS, workers: int = 2) -> Ite
         "DATABASE_URL": url,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "IVR_FROZEN_TIME": frozen_time,
-        "BCRYPT_ROUNDS": "4",
+        "BCRYPT_ROUNDS": "10",  # the lowest the environment accepts
         "E2E_LOG": str(tmp / "gunicorn.log"),
     }, workers=workers)
     server.start()

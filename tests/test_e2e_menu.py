@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from database.migrate import upgrade
 from database.session import Database
-from importer.run import import_data
 from ivr.calls.models import Call
 from ivr.menu import load_menu
 from tests.conftest import (
@@ -28,6 +27,7 @@ from tests.conftest import (
     call_form,
     reset_postgres,
 )
+from tests.importing import import_data
 from tests.server import Gunicorn, HttpResponse, ProviderClient
 from tests.twiml import Doc
 
@@ -59,7 +59,7 @@ def server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gu
         "DATABASE_URL": db_url,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "MENUS_FILE": str(ROOT / "menus.yaml"),
-        "BCRYPT_ROUNDS": "4",
+        "BCRYPT_ROUNDS": "10",  # the lowest the environment accepts
         "IVR_FROZEN_TIME": FROZEN,
         "E2E_LOG": str(log),
     }, workers=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 from pathlib import Path
@@ -11,12 +12,14 @@ import bcrypt
 import pytest
 from sqlalchemy import select
 
+import importer
+from app import import_sections
 from auth.importing import ContactRecord, ContactsSection
 from auth.models import Company, Contact
 from auth.passwords import hash_cost, hash_password
 from database.session import Database
-from importer import ImportRejected, import_data, load_import_file
-from importer.sections import ImportSection, registered_sections
+from importer import ImportRejected, load_import_file
+from importer.sections import ImportSection
 from tests.conftest_auth import (
     CNPJ,
     CPF,
@@ -30,6 +33,7 @@ from tests.conftest_auth import (
     load_contact,
     row_counts,
 )
+from tests.importing import import_data
 
 SPEC_EXAMPLE: dict[str, Any] = {
     "companies": [{"cnpj": CNPJ, "name": "Colégio Exemplo"}],
@@ -338,9 +342,22 @@ def test_a_duplicate_in_another_package_s_list_is_refused_too(db: Database) -> N
 
 
 def test_sections_apply_in_dependency_order() -> None:
-    sections = registered_sections()
+    sections = import_sections()
     assert [s.key for s in sections] == ["companies", "contacts", "specialists", "tickets"]
     assert all(isinstance(s, ImportSection) for s in sections)
+
+
+def test_the_importer_imports_none_of_the_packages_it_serves() -> None:
+    """The app hands the sections in; ``auth`` and ``tickets`` import the importer, not back."""
+    imported = set()
+    for path in Path(importer.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+    assert "importer" in imported  # the walk saw the package's own imports
+    assert not imported & {"app", "auth", "tickets"}
 
 
 def test_every_problem_of_the_file_is_listed(db: Database) -> None:

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from database.session import Database
-from importer import ImportRejected, import_data
+from importer import ImportRejected
+from tests.importing import import_data
 from tickets.deadlines import SAO_PAULO
 from tickets.enums import Area, ClosedHow, TicketStatus
 from tickets.importing import SECTIONS, SpecialistsSection, TicketsSection

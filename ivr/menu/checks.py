@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import holidays as holidays_lib
 
 from ivr.menu.schema import MenuFile, MenuNode, MessageNode, TransferNode
-from ivr.menu.yamlsource import Path
+from ivr.menu.yamlsource import YamlPath
 
-PathProblem = tuple[Path, str]
+PathProblem = tuple[YamlPath, str]
 
 OPTION_KEYS = set("0123456789")
 
@@ -30,7 +30,7 @@ def check_menu(menu: MenuFile, broken: set[str] | None = None) -> list[PathProbl
     return problems
 
 
-def _refs(menu: MenuFile) -> Iterator[tuple[Path, str]]:
+def _refs(menu: MenuFile) -> Iterator[tuple[YamlPath, str]]:
     """Every place the file names a node, with the path of that mention."""
     settings = menu.settings
     yield ("settings", "main_menu"), settings.main_menu
@@ -89,7 +89,7 @@ def _check_keys(menu: MenuFile) -> list[PathProblem]:
     for name, node in menu.nodes.items():
         if not isinstance(node, MenuNode):
             continue
-        base: Path = ("nodes", name)
+        base: YamlPath = ("nodes", name)
         if not node.options and not node.direct_entry:
             problems.append((base, "a menu needs at least one option or a direct entry"))
         for key in node.options:

@@ -9,7 +9,7 @@ import copy
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -17,14 +17,14 @@ from pydantic_core import ErrorDetails
 
 from ivr.menu.checks import PathProblem, check_menu
 from ivr.menu.schema import (
+    LineSettings,
     MenuFile,
     Node,
     Schedule,
-    Settings,
     expand_days,
     parse_range,
 )
-from ivr.menu.yamlsource import Path, read_yaml
+from ivr.menu.yamlsource import YamlPath, read_yaml
 from ivr.schedule import ScheduleSpec, Window
 
 
@@ -104,7 +104,7 @@ def _parse_menu(text: str, filename: str) -> Menu:
 
 _NODE: TypeAdapter[Any] = TypeAdapter(Node)
 _SCHEDULE: TypeAdapter[Any] = TypeAdapter(Schedule)
-_SETTINGS: TypeAdapter[Any] = TypeAdapter(Settings)
+_SETTINGS: TypeAdapter[Any] = TypeAdapter(LineSettings)
 
 
 def _validate(data: dict[str, object]) -> tuple[MenuFile | None, list[PathProblem]]:
@@ -174,7 +174,7 @@ def _each(
     return None
 
 
-def _delete(data: object, path: Path) -> None:
+def _delete(data: object, path: YamlPath) -> None:
     *parents, last = path
     for part in parents:
         if isinstance(data, dict) and part in data:
@@ -189,10 +189,10 @@ def _delete(data: object, path: Path) -> None:
         del data[last]
 
 
-def load_menu(path: str | FilePath, display_name: str | None = None) -> Menu:
+def load_menu(path: str | Path, display_name: str | None = None) -> Menu:
     name = display_name or str(path)
     try:
-        text = FilePath(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise MenuError([Problem(name, 1, f"cannot read the file: {exc}")]) from None
     return parse_menu(text, name)
@@ -236,7 +236,7 @@ def _problem(
     return path, f"{where}: {message}" if where else message
 
 
-def _resolve(data: object, loc: tuple[int | str, ...]) -> tuple[Path, str]:
+def _resolve(data: object, loc: tuple[int | str, ...]) -> tuple[YamlPath, str]:
     """Follows pydantic's error location through the data, skipping union tags."""
     path: list[str | int] = []
     current = data
@@ -253,7 +253,7 @@ def _resolve(data: object, loc: tuple[int | str, ...]) -> tuple[Path, str]:
 
 def _dedupe(problems: list[PathProblem]) -> list[PathProblem]:
     """Union types report one error per alternative: keep the first per place."""
-    seen: set[Path] = set()
+    seen: set[YamlPath] = set()
     result = []
     for path, message in problems:
         if path in seen:

@@ -104,7 +104,9 @@ class Retries(Strict):
     )
 
 
-class Settings(Strict):
+class LineSettings(Strict):
+    """The ``settings:`` block of menus.yaml: how the whole line speaks and behaves."""
+
     language: Literal["pt-BR"] = "pt-BR"
     voice: str = "Polly.Camila"
     timezone: str = "America/Sao_Paulo"
@@ -285,7 +287,7 @@ Node = Annotated[
 
 class MenuFile(Strict):
     version: str | int | None = None
-    settings: Settings
+    settings: LineSettings
     schedules: dict[str, Schedule] = {}
     nodes: dict[str, Node]
 

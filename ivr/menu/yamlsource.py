@@ -12,7 +12,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-Path = tuple[str | int, ...]
+# Where a value sits in the file: the keys and list indexes from the root, e.g. ("nodes", "main").
+YamlPath = tuple[str | int, ...]
 
 _TRUE = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"}
 
@@ -20,10 +21,10 @@ _TRUE = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"}
 @dataclass
 class Source:
     data: object
-    lines: dict[Path, int] = field(default_factory=dict)
+    lines: dict[YamlPath, int] = field(default_factory=dict)
     problems: list[tuple[int, str]] = field(default_factory=list)
 
-    def line_of(self, path: Path) -> int:
+    def line_of(self, path: YamlPath) -> int:
         """Line of ``path``, or of its closest ancestor that has one."""
         while path:
             if path in self.lines:
@@ -52,7 +53,7 @@ def read_yaml(text: str) -> Source:
     return source
 
 
-def _convert(node: Node, path: Path, source: Source) -> object:
+def _convert(node: Node, path: YamlPath, source: Source) -> object:
     if isinstance(node, MappingNode):
         result: dict[str, object] = {}
         for key_node, value_node in node.value:

@@ -1,0 +1,250 @@
+"""The environment is parsed strictly: a bad value stops the start and names its variable."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import runpy
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import create_app
+from config import ConfigError, ServerConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONF = ROOT / "gunicorn.conf.py"
+
+VARIABLES = (
+    "DATABASE_URL", "TWILIO_AUTH_TOKEN", "MENUS_FILE", "TWILIO_VALIDATE_SIGNATURES",
+    "PUBLIC_BASE_URL", "PROXY_HOPS", "BCRYPT_ROUNDS", "MENU_RELOAD_SECONDS", "IVR_FROZEN_TIME",
+    "GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_TIMEOUT", "GUNICORN_MAX_REQUESTS",
+    "GUNICORN_LOG_LEVEL", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the shell running the tests exports, each test starts from no settings."""
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def problems_of(environ: dict[str, str]) -> tuple[str, ...]:
+    with pytest.raises(ConfigError) as refused:
+        ServerConfig.from_env(environ)
+    return refused.value.problems
+
+
+# --- the app's variables -------------------------------------------------------------------------
+
+BAD_VALUES = [
+    ("TWILIO_VALIDATE_SIGNATURES", value, "is not a boolean (use true or false)")
+    for value in ("ture", "enabled", "y", "n", "2", "-1", "truee", "on off")
+] + [
+    ("PROXY_HOPS", "-1", "is out of range (use 0 to 10)"),
+    ("PROXY_HOPS", "11", "is out of range (use 0 to 10)"),
+    ("PROXY_HOPS", "1.0", "is not a whole number"),
+    ("PROXY_HOPS", "one", "is not a whole number"),
+    ("PROXY_HOPS", "1_0", "is not a whole number"),
+    ("PROXY_HOPS", "\u0661", "is not a whole number"),  # an Arabic-Indic 1, which int() takes
+    ("BCRYPT_ROUNDS", "4", "is out of range (use 10 to 16)"),
+    ("BCRYPT_ROUNDS", "9", "is out of range (use 10 to 16)"),
+    ("BCRYPT_ROUNDS", "17", "is out of range (use 10 to 16)"),
+    ("BCRYPT_ROUNDS", "12.5", "is not a whole number"),
+    ("BCRYPT_ROUNDS", "12 rounds", "is not a whole number"),
+    ("MENU_RELOAD_SECONDS", "nan", "is not a number of seconds"),
+    ("MENU_RELOAD_SECONDS", "inf", "is not a number of seconds"),
+    ("MENU_RELOAD_SECONDS", "-inf", "is not a number of seconds"),
+    ("MENU_RELOAD_SECONDS", "1e3", "is not a number of seconds"),
+    ("MENU_RELOAD_SECONDS", "1s", "is not a number of seconds"),
+    ("MENU_RELOAD_SECONDS", "9" * 400, "is too large"),
+    ("MENU_RELOAD_SECONDS", "-1", "must be more than 0 seconds"),
+    ("MENU_RELOAD_SECONDS", "0", "must be more than 0 seconds"),
+    ("MENU_RELOAD_SECONDS", "0.0", "must be more than 0 seconds"),
+    ("IVR_FROZEN_TIME", "2026-12-01T10:00:00", "needs a UTC offset"),
+    ("IVR_FROZEN_TIME", "tomorrow at ten", "is not an ISO 8601 time"),
+    ("PUBLIC_BASE_URL", "ivr.example.com", "is not an http(s) URL"),
+    ("PUBLIC_BASE_URL", "ftp://ivr.example.com", "is not an http(s) URL"),
+    ("PUBLIC_BASE_URL", "https://", "has no host"),
+    ("PUBLIC_BASE_URL", "https:///voice", "has no host"),
+    ("PUBLIC_BASE_URL", "https://ivr.example.com/?a=1", "must not have a query or fragment"),
+    ("PUBLIC_BASE_URL", "https://ivr.example.com?", "must not have a query or fragment"),
+    ("PUBLIC_BASE_URL", "https://ivr.example.com/#top", "must not have a query or fragment"),
+    ("PUBLIC_BASE_URL", "https://user:secret@ivr.example.com", "must not hold a user"),
+    ("PUBLIC_BASE_URL", "https://ivr.example.com:99999", "is not a URL"),
+    ("PUBLIC_BASE_URL", "https://[::1", "is not a URL"),
+    ("PUBLIC_BASE_URL", "https://ivr example.com", "is not a URL"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "problem"), BAD_VALUES)
+def test_a_bad_value_is_refused_with_its_variable_s_name(name: str, value: str,
+                                                         problem: str) -> None:
+    (only,) = problems_of({name: value})
+    shown = value.replace("user:secret@", "***@")  # a password is not repeated
+    assert only.startswith(f"{name}: {shown!r} {problem}")
+
+
+def test_the_message_says_what_a_boolean_is() -> None:
+    with pytest.raises(ConfigError) as refused:
+        ServerConfig.from_env({"TWILIO_VALIDATE_SIGNATURES": " ture "})
+    assert str(refused.value) == (
+        "TWILIO_VALIDATE_SIGNATURES: 'ture' is not a boolean (use true or false)")
+
+
+def test_every_bad_variable_is_listed_at_once() -> None:
+    with pytest.raises(ConfigError) as refused:
+        ServerConfig.from_env({"TWILIO_VALIDATE_SIGNATURES": "enabled", "PROXY_HOPS": "-1",
+                               "BCRYPT_ROUNDS": "4", "MENU_RELOAD_SECONDS": "nan",
+                               "IVR_FROZEN_TIME": "2026-12-01T10:00:00",
+                               "PUBLIC_BASE_URL": "ivr.example.com", "MENUS_FILE": "menus.yaml"})
+    names = [problem.split(":")[0] for problem in refused.value.problems]
+    assert names == ["TWILIO_VALIDATE_SIGNATURES", "PUBLIC_BASE_URL", "PROXY_HOPS",
+                     "BCRYPT_ROUNDS", "MENU_RELOAD_SECONDS", "IVR_FROZEN_TIME"]
+    assert str(refused.value).splitlines() == [
+        "6 invalid environment variables:", *(f"  {p}" for p in refused.value.problems)]
+    assert isinstance(refused.value, ValueError)
+
+
+def test_booleans_are_exactly_the_usual_words() -> None:
+    for value, expected in [("true", True), ("TRUE", True), ("1", True), ("yes", True),
+                            (" On ", True), ("false", False), ("False", False), ("0", False),
+                            ("no", False), ("OFF", False)]:
+        config = ServerConfig.from_env({"TWILIO_VALIDATE_SIGNATURES": value})
+        assert config.validate_signatures is expected, value
+    for value in ("t", "f", "y", "enabled", "disabled", "none"):
+        assert problems_of({"TWILIO_VALIDATE_SIGNATURES": value}), value
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "lowest", "highest", "refused"),
+    [
+        ("PROXY_HOPS", "proxy_hops", ("0", 0), (" 10 ", 10), ("-1", "11")),
+        ("BCRYPT_ROUNDS", "bcrypt_rounds", ("10", 10), ("16", 16), ("9", "17")),
+        ("MENU_RELOAD_SECONDS", "menu_reload_seconds", ("0.05", 0.05), ("3600", 3600.0),
+         ("0", "inf")),
+    ],
+)
+def test_numbers_are_taken_up_to_the_ends_of_their_range(
+        name: str, field: str, lowest: tuple[str, object], highest: tuple[str, object],
+        refused: tuple[str, str]) -> None:
+    for value, expected in (lowest, highest):
+        assert getattr(ServerConfig.from_env({name: value}), field) == expected
+    for value in refused:
+        assert problems_of({name: value}), value
+
+
+def test_public_base_url_is_an_http_url_without_its_trailing_slash() -> None:
+    for value, expected in [("https://ivr.example.com/", "https://ivr.example.com"),
+                            ("https://gw.example.com/ivr", "https://gw.example.com/ivr"),
+                            ("http://127.0.0.1:8080", "http://127.0.0.1:8080")]:
+        assert ServerConfig.from_env({"PUBLIC_BASE_URL": value}).public_base_url == expected
+    assert problems_of({"PUBLIC_BASE_URL": "ivr.example.com/"})
+
+
+def test_the_frozen_time_is_read_with_its_offset() -> None:
+    config = ServerConfig.from_env({"IVR_FROZEN_TIME": " 2026-12-01T10:00:00-03:00 "})
+    assert config.frozen_time == datetime.fromisoformat("2026-12-01T13:00:00+00:00")
+
+
+def test_defaults() -> None:
+    assert ServerConfig.from_env({}) == ServerConfig(
+        database_url=None, twilio_auth_token=None, menus_file=ROOT / "menus.yaml",
+        validate_signatures=True, public_base_url=None, proxy_hops=0, bcrypt_rounds=12,
+        menu_reload_seconds=1.0, frozen_time=None)
+
+
+def test_an_empty_variable_takes_the_default() -> None:
+    blank = {name: " " for name in VARIABLES}
+    assert ServerConfig.from_env(blank) == ServerConfig.from_env({})
+
+
+def test_create_app_refuses_a_bad_environment(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    monkeypatch.setenv("TWILIO_VALIDATE_SIGNATURES", "ture")
+    with pytest.raises(ConfigError, match="TWILIO_VALIDATE_SIGNATURES: 'ture' is not a boolean"):
+        # overrides (the tests' way in) do not make a bad environment acceptable
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'ivr.sqlite3'}",
+                    "VALIDATE_SIGNATURES": True})
+
+
+def test_a_flask_command_refuses_to_start_with_a_one_line_message(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TWILIO_VALIDATE_SIGNATURES": "ture",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'ivr.sqlite3'}"}
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "menus", "check"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: TWILIO_VALIDATE_SIGNATURES: 'ture' is not a boolean (use true or false)\n")
+    assert result.stdout == ""
+
+
+# --- gunicorn.conf.py ----------------------------------------------------------------------------
+
+
+def gunicorn_settings(monkeypatch: pytest.MonkeyPatch, **environ: str) -> dict[str, Any]:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(GUNICORN_CONF))
+
+
+def gunicorn_refusal(monkeypatch: pytest.MonkeyPatch, **environ: str) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        gunicorn_settings(monkeypatch, **environ)
+    return str(stopped.value.code)
+
+
+def test_gunicorn_defaults_listen_on_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = gunicorn_settings(monkeypatch)
+    assert settings["bind"] == "127.0.0.1:8000"
+    assert settings["workers"] == multiprocessing.cpu_count() * 2 + 1
+    assert (settings["timeout"], settings["max_requests"], settings["loglevel"]) == (15, 0, "info")
+
+
+def test_gunicorn_takes_host_port_unix_and_fd_binds(monkeypatch: pytest.MonkeyPatch) -> None:
+    for bind in ["0.0.0.0:8000", "127.0.0.1:9000", "[::1]:8000", "ivr-internal:80",
+                 "unix:/run/ivr/gunicorn.sock", "fd://3"]:
+        assert gunicorn_settings(monkeypatch, GUNICORN_BIND=bind)["bind"] == bind
+    assert gunicorn_refusal(monkeypatch, GUNICORN_BIND="localhost")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("GUNICORN_BIND", "0.0.0.0", "is not HOST:PORT"),
+        ("GUNICORN_BIND", "0.0.0.0:http", "is not HOST:PORT"),
+        ("GUNICORN_BIND", "0.0.0.0:0", "is not HOST:PORT"),
+        ("GUNICORN_BIND", "0.0.0.0:65536", "is not HOST:PORT"),
+        ("GUNICORN_BIND", ":8000", "is not HOST:PORT"),
+        ("GUNICORN_BIND", "unix:", "is not HOST:PORT"),
+        ("GUNICORN_BIND", "fd://three", "is not HOST:PORT"),
+        ("GUNICORN_WORKERS", "0", "is out of range (use 1 or more)"),
+        ("GUNICORN_WORKERS", "four", "is not a whole number"),
+        ("GUNICORN_WORKERS", "2.5", "is not a whole number"),
+        ("GUNICORN_TIMEOUT", "0", "is out of range (use 1 or more)"),
+        ("GUNICORN_TIMEOUT", "15s", "is not a whole number"),
+        ("GUNICORN_MAX_REQUESTS", "-1", "is out of range (use 0 or more)"),
+        ("GUNICORN_LOG_LEVEL", "verbose", "is not one of debug, info, warning, error, critical"),
+        # the app's own variables stop the master too, before any worker starts
+        ("TWILIO_VALIDATE_SIGNATURES", "ture", "is not a boolean"),
+        ("BCRYPT_ROUNDS", "4", "is out of range (use 10 to 16)"),
+    ],
+)
+def test_gunicorn_refuses_a_bad_value(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+                                      problem: str) -> None:
+    message = gunicorn_refusal(monkeypatch, **{name: value})
+    assert message.startswith(f"Error: {name}: {value!r} {problem}")
+
+
+def test_gunicorn_lists_every_bad_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = gunicorn_refusal(monkeypatch, GUNICORN_BIND="0.0.0.0", GUNICORN_WORKERS="x",
+                               PROXY_HOPS="-1")
+    assert message.splitlines()[0] == "Error: 3 invalid environment variables:"
+    assert [line.split(":")[0].strip() for line in message.splitlines()[1:]] == [
+        "GUNICORN_BIND", "GUNICORN_WORKERS", "PROXY_HOPS"]
