@@ -7,6 +7,7 @@ its default. Every bad variable is reported at once, in one ``ConfigError``.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -176,6 +177,17 @@ def _base_url_problem(raw: str) -> str | None:
     if "?" in raw or "#" in raw:
         return "must not have a query or fragment"
     return None
+
+
+def is_loopback(address: str) -> bool:
+    """A listening address (``Environment.address``) reachable from this machine only."""
+    if address.startswith("unix:"):
+        return True
+    host = address.rpartition(":")[0].strip("[]")
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _is_address(raw: str) -> bool:

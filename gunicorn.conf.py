@@ -7,7 +7,7 @@ with one message naming it, before any worker starts.
 import multiprocessing
 import os
 
-from config import ConfigError, Environment, ServerConfig
+from config import ConfigError, Environment, ServerConfig, is_loopback
 
 _env = Environment()
 # Loopback unless told otherwise: production sets GUNICORN_BIND (e.g. 0.0.0.0:8000) on purpose.
@@ -24,14 +24,24 @@ max_requests_jitter = 50
 # Each worker loads the app after forking so database connections are never shared.
 preload_app = False
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
-# Query strings carry only menu positions, never what a caller keyed: safe to log the path.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# The method and path only: action URLs' query strings carry a ticket number the caller keyed
+# (in the call state) and recording URLs, which an access log must not keep.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
 loglevel = _env.choice("GUNICORN_LOG_LEVEL", "info",
                        ("debug", "info", "warning", "error", "critical"))
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn takes X-Forwarded-Proto from no one: the URL the provider signed comes from
+# PUBLIC_BASE_URL, or from the proxies the app is told to trust (PROXY_HOPS), nothing else.
+forwarded_allow_ips = ""
 
 _app_config = ServerConfig.read(_env)  # the workers read it again in create_app
+if (_app_config.validate_signatures and _app_config.public_base_url is None
+        and not is_loopback(bind)):
+    # Every app of the provider account signs with the same token: judged against whatever
+    # Host a request names, a webhook captured from another of its apps would validate here.
+    _env.problems.append(
+        f"GUNICORN_BIND: {bind!r} listens beyond this machine: set PUBLIC_BASE_URL to the URL "
+        "the provider calls (signatures are checked against it), or bind to 127.0.0.1")
 try:
     _env.check()
 except ConfigError as error:

@@ -44,8 +44,10 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(tmp: Path, frozen_time: str = IN_HOURS, workers: int = 2) -> Iterator[LiveServer]:
-    """SQLite in ``tmp``, or PostgreSQL when TEST_DATABASE_URL is set."""
+def live_server(tmp: Path, frozen_time: str = IN_HOURS, workers: int = 2,
+                environ: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """SQLite in ``tmp``, or PostgreSQL when TEST_DATABASE_URL is set; ``environ`` adds to the
+    server's environment."""
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'e2e.sqlite3'}"
     if os.environ.get("TEST_DATABASE_URL"):
         reset_postgres(url)
@@ -58,6 +60,7 @@ def live_server(tmp: Path, frozen_time: str = IN_HOURS, workers: int = 2) -> Ite
         "IVR_FROZEN_TIME": frozen_time,
         "BCRYPT_ROUNDS": "10",  # the lowest the environment accepts
         "E2E_LOG": str(tmp / "gunicorn.log"),
+        **(environ or {}),
     }, workers=workers)
     server.start()
     try:

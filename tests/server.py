@@ -42,8 +42,8 @@ class Gunicorn:
     def __init__(self, env: dict[str, str], workers: int = 2) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-                    "GUNICORN_WORKERS": str(workers), "GUNICORN_ACCESS_LOG": "",
+        self.env = {**os.environ, "GUNICORN_ACCESS_LOG": "", **env,
+                    "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": str(workers),
                     "PYTHONPATH": str(ROOT)}
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = Path(env.get("E2E_LOG", "/dev/null"))

@@ -210,7 +210,8 @@ def test_gunicorn_defaults_listen_on_loopback_only(monkeypatch: pytest.MonkeyPat
 def test_gunicorn_takes_host_port_unix_and_fd_binds(monkeypatch: pytest.MonkeyPatch) -> None:
     for bind in ["0.0.0.0:8000", "127.0.0.1:9000", "[::1]:8000", "ivr-internal:80",
                  "unix:/run/ivr/gunicorn.sock", "fd://3"]:
-        assert gunicorn_settings(monkeypatch, GUNICORN_BIND=bind)["bind"] == bind
+        assert gunicorn_settings(monkeypatch, GUNICORN_BIND=bind,
+                                 PUBLIC_BASE_URL="https://ivr.example.com")["bind"] == bind
     assert gunicorn_refusal(monkeypatch, GUNICORN_BIND="localhost")
 
 
@@ -248,3 +249,28 @@ def test_gunicorn_lists_every_bad_variable(monkeypatch: pytest.MonkeyPatch) -> N
     assert message.splitlines()[0] == "Error: 3 invalid environment variables:"
     assert [line.split(":")[0].strip() for line in message.splitlines()[1:]] == [
         "GUNICORN_BIND", "GUNICORN_WORKERS", "PROXY_HOPS"]
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0:8000", "[::]:8000", "10.0.0.5:8000", "ivr-internal:80",
+                                  "fd://3"])
+def test_gunicorn_refuses_a_public_bind_without_the_public_url(
+    monkeypatch: pytest.MonkeyPatch, bind: str
+) -> None:
+    """Signatures would be checked against whatever Host a request names: a webhook captured
+    from another app of the same provider account would validate."""
+    message = gunicorn_refusal(monkeypatch, GUNICORN_BIND=bind)
+    assert message.startswith(f"Error: GUNICORN_BIND: {bind!r} listens beyond this machine")
+    assert "PUBLIC_BASE_URL" in message
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1:8000", "[::1]:8000", "localhost:8000",
+                                  "unix:/run/ivr/gunicorn.sock"])
+def test_gunicorn_takes_a_loopback_bind_without_the_public_url(
+    monkeypatch: pytest.MonkeyPatch, bind: str
+) -> None:
+    assert gunicorn_settings(monkeypatch, GUNICORN_BIND=bind)["bind"] == bind
+
+
+def test_gunicorn_trusts_forwarded_headers_from_no_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
+    assert gunicorn_settings(monkeypatch)["forwarded_allow_ips"] == ""
