@@ -96,6 +96,7 @@ def too_many(menu: Menu, state: CallState) -> Reply:
 
 
 def ends_call(reply: Reply) -> bool:
+    """The reply hangs up (the caller let go): whatever the call keyed goes with it."""
     return isinstance(reply.then, Hangup)
 
 
