@@ -103,6 +103,7 @@ def import_sections() -> list[ImportSection]:
 
 
 def register_blueprints(app: Flask) -> None:
+    from auth import subscriptions as auth_subscriptions
     from auth.views import bp as auth_bp
     from ivr.views import bp as ivr_bp
     from tickets.views import bp as tickets_bp
@@ -110,6 +111,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ivr_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
+    # ivr imports neither auth nor tickets: auth answers its login question and hears its calls end.
+    auth_subscriptions.install(app)
 
 
 def register_error_handlers(app: Flask) -> None:

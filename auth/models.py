@@ -55,10 +55,6 @@ class Contact(Base):
     # last change to the contact's data (name, company, admin flag, password), not the counters
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
-    @property
-    def first_name(self) -> str:
-        return first_name_of(self.name)
-
     def replace_password_hash(self, password_hash: str, now: datetime) -> None:
         """A new password starts clean: the failures and any lock were about the old one."""
         self.password_hash = password_hash

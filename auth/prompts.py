@@ -7,6 +7,7 @@ INVALID_CPF = "Este CPF não é válido."
 FAILED = "CPF ou senha não conferem."
 SILENCE = "Não recebemos nenhum número."
 WELCOME = "Obrigado, {name}."
+THANKS = "Obrigado."  # welcome to a contact whose name has no first word
 LET_GO = (
     "Como não recebemos os dados, vamos encerrar a ligação. "
     "Ligue novamente quando quiser. Até logo."

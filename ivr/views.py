@@ -10,11 +10,9 @@ from datetime import datetime
 
 from flask import Blueprint, Response, g, jsonify
 
-from auth import pending
-from auth.service import current_login, end_call
 from database.flask_ext import get_db, request_session
 from database.migrate import schema_is_current
-from ivr import engine
+from ivr import engine, logins, signals
 from ivr.action_urls import call_state
 from ivr.actions import Reply
 from ivr.calls.events import CallCompleted
@@ -36,7 +34,7 @@ def call_context() -> engine.CallContext:
     call_sid = g.get("call_sid", "")
 
     def is_logged_in() -> bool:
-        return bool(call_sid) and current_login(request_session(), call_sid) is not None
+        return bool(call_sid) and logins.is_logged_in(call_sid)
 
     return engine.CallContext(is_logged_in=is_logged_in)
 
@@ -84,7 +82,8 @@ def recorded(form: Form) -> Response:
 @bp.post("/voice/status")
 @provider_webhook
 def status(form: Form) -> Response:
-    """The provider's status callback: completes the call record and ends the call's login."""
+    """The provider's status callback: completes the call record and announces the call's end
+    (``signals.call_ended``), with which the call's login ends."""
     call_sid = g.call_sid
     if not call_sid or form.get("CallStatus") not in FINAL_STATUSES:
         return Response("", status=204)  # progress events (ringing, answered...) change nothing
@@ -94,7 +93,8 @@ def status(form: Form) -> Response:
         and len(duration_raw) <= 6 else None
     recorder().flush()  # this worker's pending steps first, so the record reads in order
     session = request_session()
-    # In the request's transaction: if it fails, the login is not ended either.
+    # One transaction: if the record's completion fails, the login is not ended either, and the
+    # other way round.
     complete_call(session, CallCompleted(
         call_sid,
         status=(form.get("CallStatus") or "unknown")[:32],
@@ -104,8 +104,7 @@ def status(form: Form) -> Response:
         to_number=caller_number(form.get("To")),
         first_node=registry().current().settings.main_menu,
     ))
-    end_call(session, call_sid)
-    pending.forget(session, call_sid)
+    signals.announce_call_ended(session, call_sid)
     session.commit()
     return Response("", status=204)
 

@@ -385,6 +385,26 @@ def test_a_completion_that_cannot_be_written_leaves_the_login_in_place(
         assert session.scalars(select(CallLogin).where(CallLogin.call_sid == SID)).one()
 
 
+def test_a_login_that_cannot_be_ended_leaves_the_call_record_open(
+    app: Flask, signed: SignedClient, demo_data: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other way round: a receiver of ``call_ended`` that fails takes the record's
+    completion down with it, and the provider still gets no 5xx."""
+    from sqlalchemy.exc import OperationalError
+
+    def failing(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("DELETE FROM call_logins", {}, Exception("database is locked"))
+
+    walk(signed, ["7"])
+    assert row_of(app).path == "principal,cadastro"
+    monkeypatch.setattr("auth.subscriptions.end_call", failing)
+    response = signed.post("/voice/status", call_form(SID, CallStatus="completed",
+                                                      CallDuration="30"))
+    assert response.status_code < 500
+    row = row_of(app)
+    assert (row.ended_at, row.duration_seconds, row.final_status) == (None, None, None)
+
+
 def test_a_batch_that_cannot_be_written_is_dropped_and_the_next_one_writes(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -128,6 +128,17 @@ def test_login_lasts_for_the_call_only(signed: SignedClient, demo_data: None) ->
     assert doc.next_url().startswith("/voice/auth/login")
 
 
+def test_a_cpf_pending_when_the_call_ends_goes_with_it(
+    signed: SignedClient, demo_data: None, app: Flask
+) -> None:
+    doc = post(signed, to_team_login(signed).next_url(), MARIA_CPF)
+    assert login_rows(app)[3] == 1
+    signed.post("/voice/status", call_form(SID, CallStatus="completed", CallDuration="42"))
+    assert login_rows(app)[3] == 0
+    doc = post(signed, doc.next_url(), MARIA_PASSWORD)  # a replayed password step
+    assert "digite o seu CPF" in doc.spoken() and "Obrigado" not in doc.spoken()
+
+
 def test_no_cpf_or_password_in_logs_or_urls(
     signed: SignedClient, demo_data: None, app: Flask, caplog: object
 ) -> None:

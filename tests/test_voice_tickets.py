@@ -224,6 +224,22 @@ def test_a_message_recorded_as_the_call_ends_is_still_attached(
         assert url in urls
 
 
+def test_after_the_status_callback_the_ticket_asks_for_the_login_again(
+    signed: SignedClient, demo_data: None
+) -> None:
+    """The call's end (``ivr.signals.call_ended``) ends its login: a replayed ticket step of the
+    same call sends the caller to the login first."""
+    doc = hear_ticket(signed)
+    assert "1 2 3 4 5 6 7 8" in doc.spoken()
+    again = post(signed, doc.next_url(), "*")
+    assert "1 2 3 4 5 6 7 8" in again.spoken()
+    response = signed.post("/voice/status", call_form(SID, CallStatus="completed",
+                                                      CallDuration="60"))
+    assert response.status_code == 204
+    doc = post(signed, doc.next_url(), "*")
+    assert doc.is_redirect_only and doc.next_url().startswith("/voice/auth/login"), doc.raw
+
+
 def test_star_at_the_number_prompt_repeats_it(signed: SignedClient, demo_data: None) -> None:
     doc = post(signed, "/voice")
     doc = post(signed, doc.next_url(), "1")

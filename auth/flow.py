@@ -1,0 +1,158 @@
+"""The phone login dialogue: CPF then ``#``, password then ``#``, then on to where the caller was
+heading. Pure: it gets the menu, where the call is, the caller's keys and retry counters, what the
+login service answered and the time, and returns a ``Reply``; the views do the look-ups and the
+writes (``auth.pending``, ``auth.service``).
+
+A step's keys first go through ``on_cpf_keys`` or ``on_password_keys``: a repeat or a silence is
+answered from the keys alone (a ``Reply``); anything else comes back as ``Entered``, for the view
+to check against the database, and the service's answer goes to ``after_login``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from auth import prompts
+from auth.documents import is_valid_cpf, normalize_document
+from ivr import engine
+from ivr.actions import Ask, Hangup, Outcome, Reply, Resume, Speech, say
+from ivr.menu import Menu
+from ivr.state import CallState
+
+# The webhook endpoints of the login's steps.
+LOGIN = engine.LOGIN
+CPF_STEP = "auth.cpf"
+PASSWORD_STEP = "auth.password"  # noqa: S105 - an endpoint name
+
+CPF_TIMEOUT = 8  # seconds: eleven digits read off a document take a while
+PASSWORD_TIMEOUT = 6
+MAX_SILENCES = 2  # asked again once, then let go
+MAX_CPF_KEYS = 32  # more is not a CPF, and is not worth normalising
+MAX_PASSWORD_KEYS = 64
+
+# The login just succeeded (or had already): the engine goes on to the node that needs it.
+LOGGED_IN = engine.CallContext(is_logged_in=lambda: True)
+
+
+@dataclass(frozen=True)
+class Entered:
+    """Keys to check against the database: the CPF (normalised; ``valid`` when its check digits
+    are right) or the password. Never shown: a CPF or password must not reach the logs."""
+
+    keys: str = field(repr=False)
+    valid: bool = True
+
+
+class LoginAnswer(Protocol):
+    """What the login service answered (``auth.service.LoginResult``), as far as the caller may
+    hear it: a locked contact is ``failed`` here."""
+
+    @property
+    def speakable(self) -> str: ...
+
+    @property
+    def delay_seconds(self) -> int: ...
+
+    @property
+    def first_name(self) -> str | None: ...
+
+
+def _ask(endpoint: str, state: CallState, speech: tuple[Speech, ...], timeout: int,
+         silences: int) -> Ask:
+    # No numDigits: '#' ends the entry at once, so a quick caller never waits for a timeout.
+    return Ask(Resume(endpoint, state, (("q", str(silences)),)), speech, timeout=timeout,
+               num_digits=None, finish_on_key="#")
+
+
+def ask_cpf(state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0,
+            again: bool = False) -> Reply:
+    text = prompts.ASK_CPF_AGAIN if again else prompts.ASK_CPF
+    return Reply(then=_ask(CPF_STEP, state, lead + say(text), CPF_TIMEOUT, silences))
+
+
+def ask_password(state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0) -> Reply:
+    speech = lead + say(prompts.ASK_PASSWORD)
+    return Reply(then=_ask(PASSWORD_STEP, state, speech, PASSWORD_TIMEOUT, silences))
+
+
+def wait(seconds: int) -> tuple[Speech, ...]:
+    """The growing delay after failures. It must come FIRST in the speech: the renderer plays
+    leading pauses before the ``<Gather>``, where keying cannot cut them short."""
+    return (Speech(pause=seconds),) if seconds > 0 else ()
+
+
+def let_go(state: CallState) -> Reply:
+    return Reply(speech=say(prompts.LET_GO), then=Hangup(),
+                 outcome=Outcome("gave_up", f"login:{state.node}"))
+
+
+def too_many(menu: Menu, state: CallState) -> Reply:
+    text = prompts.TOO_MANY.format(portal=menu.settings.portal)
+    return Reply(speech=say(prompts.FAILED, text), then=Hangup(),
+                 outcome=Outcome("login_failed", state.node))
+
+
+def ends_call(reply: Reply) -> bool:
+    """The reply hangs up (the caller let go): whatever the call keyed goes with it."""
+    return isinstance(reply.then, Hangup)
+
+
+def at_login(menu: Menu, state: CallState, now: datetime, logged_in: bool) -> Reply:
+    """The engine sent the caller here on the way to ``state.node``. Already logged in on this
+    call (a replayed URL after a good login): carry on there."""
+    if logged_in:
+        return engine.enter(menu, state, now, LOGGED_IN)
+    return ask_cpf(state)
+
+
+def _silence(state: CallState, silences: int,
+             ask_again: Callable[[tuple[Speech, ...], int], Reply]) -> Reply:
+    silences += 1
+    if silences >= MAX_SILENCES:
+        return let_go(state)
+    return ask_again(say(prompts.SILENCE), silences)
+
+
+def on_cpf_keys(menu: Menu, state: CallState, keyed: str, silences: int) -> Reply | Entered:
+    """The repeat key asks again, nothing (or only punctuation) is a silence, anything else is a
+    CPF to check: an invalid one is refused before any look-up, yet counts as a failure."""
+    keys = keyed.strip()
+    if keys == menu.settings.repeat_key:
+        return ask_cpf(state, silences=silences)
+    digits = normalize_document(keys)[:MAX_CPF_KEYS]
+    if not digits:
+        return _silence(state, silences, lambda lead, count: ask_cpf(state, lead, count,
+                                                                     again=True))
+    return Entered(digits, valid=is_valid_cpf(digits))
+
+
+def on_password_keys(menu: Menu, state: CallState, keyed: str, silences: int) -> Reply | Entered:
+    """The repeat key asks again (the CPF stays pending and nothing counts as a try), nothing is a
+    silence, anything else is the password to check."""
+    if keyed.strip() == menu.settings.repeat_key:
+        return ask_password(state, silences=silences)
+    if not keyed:
+        return _silence(state, silences, lambda lead, count: ask_password(state, lead, count))
+    return Entered(keyed[:MAX_PASSWORD_KEYS])
+
+
+def start_over(state: CallState) -> Reply:
+    """A password with no CPF pending (a replayed URL, another call's state, keyed too long ago,
+    or used by a concurrent request of the call): the login starts again, and nothing counts."""
+    return ask_cpf(state)
+
+
+def after_login(menu: Menu, state: CallState, now: datetime, result: LoginAnswer) -> Reply:
+    """Welcome by first name and on to where the caller was heading; after the call's third
+    failure, where to get a new password and goodbye; else the delay, why, and the CPF again."""
+    if result.speakable == "ok":
+        welcome = say(prompts.WELCOME.format(name=result.first_name) if result.first_name
+                      else prompts.THANKS)
+        return engine.enter(menu, state, now, LOGGED_IN, welcome)
+    if result.speakable == "too_many_in_call":
+        return too_many(menu, state)
+    why = prompts.INVALID_CPF if result.speakable == "invalid_cpf" else prompts.FAILED
+    return ask_cpf(state, wait(result.delay_seconds) + say(why), again=True)

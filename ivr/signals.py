@@ -1,0 +1,25 @@
+"""What the call handling announces to the packages above it, which subscribe when the app
+wires them (``app.register_blueprints``): ivr never imports them.
+
+``call_ended``: the provider's status callback reported the call's final status. Sent with the
+app as sender, inside the callback's transaction, with ``session`` (the request's; receivers
+write through it and never commit) and ``call_sid``. Receivers run in the request: one that
+raises rolls back the call record's completion with everything else, and the provider is
+answered as for any failure.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+from flask import current_app
+from sqlalchemy.orm import Session
+
+_signals = Namespace()
+
+call_ended = _signals.signal("call-ended")
+
+
+def announce_call_ended(session: Session, call_sid: str) -> None:
+    """Tells this app's receivers that call ``call_sid`` ended; the caller commits."""
+    call_ended.send(current_app._get_current_object(),  # type: ignore[attr-defined]
+                    session=session, call_sid=call_sid)
