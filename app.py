@@ -40,6 +40,7 @@ def shutdown(app: Flask) -> None:
     """Write the call records still queued and close database connections (a worker leaving,
     a test ending)."""
     app.extensions["call_recorder"].close()
+    app.extensions["menu_registry"].close()
     app.extensions["database"].dispose()
 
 

@@ -75,7 +75,7 @@ def app(database_url: str, menus_file: Path, clock: Clock) -> Iterator[Flask]:
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "MENUS_FILE": menus_file,
         "BCRYPT_ROUNDS": 4,
-        "MENU_RELOAD_SECONDS": 0.0,
+        "MENU_RELOAD_SECONDS": 0.02,
         "CLOCK": clock,
         "TESTING": True,
     })

@@ -1,6 +1,6 @@
 """Editing ``menus.yaml`` while calls are served: a good edit is picked up without a restart, a bad
 one is refused (``/healthz`` says why, as ``FILE:LINE: message``) and the last good menu keeps
-answering. In-process with MENU_RELOAD_SECONDS=0, then across two gunicorn workers."""
+answering. In-process with a 20 ms reload interval, then across two gunicorn workers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -47,17 +48,27 @@ def health(app: Flask) -> dict[str, object]:
     return response.get_json()
 
 
-def test_a_good_edit_is_served_on_the_next_call(
+def settled(app: Flask, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The menu part of /healthz once ``ready`` holds: the watcher takes an interval or two."""
+    deadline = time.monotonic() + 5
+    while True:
+        menu = health(app)["menu"]
+        if ready(menu) or time.monotonic() > deadline:
+            return menu
+        time.sleep(0.01)
+
+
+def test_a_good_edit_is_served_within_the_reload_interval(
     app: Flask, signed: SignedClient, menus_file: Path
 ) -> None:
     assert OLD_GREETING in greeting(signed)
     version = health(app)["menu"]["version"]
     edit(menus_file, OLD_GREETING, NEW_GREETING)
-    spoken = greeting(signed)
-    assert NEW_GREETING in spoken and OLD_GREETING not in spoken
-    menu = health(app)["menu"]
+    menu = settled(app, lambda menu: menu["version"] != version)
     assert menu["version"] != version
     assert menu["refused_edit"] is None
+    spoken = greeting(signed)
+    assert NEW_GREETING in spoken and OLD_GREETING not in spoken
 
 
 def test_a_bad_edit_is_refused_and_the_last_good_menu_keeps_serving(
@@ -72,9 +83,10 @@ def test_a_bad_edit_is_refused_and_the_last_good_menu_keeps_serving(
     edit(menus_file, '      "1": consulta_chamado\n',
          '      "1": consulta_chamado\n      "5": ouvidoria\n')
     edit(menus_file, OLD_GREETING, NEW_GREETING)
+    # Either edit alone is refused for the same reason.
+    menu = settled(app, lambda menu: menu["refused_edit"] is not None)
     spoken = greeting(signed)
     assert OLD_GREETING in spoken and NEW_GREETING not in spoken
-    menu = health(app)["menu"]
     assert menu["version"] == version
     refused = menu["refused_edit"]
     assert refused is not None
@@ -88,11 +100,10 @@ def test_a_bad_edit_is_refused_and_the_last_good_menu_keeps_serving(
 
     # Fixing the file clears the refusal and serves the edit.
     edit(menus_file, '      "5": ouvidoria\n', "")
-    spoken = greeting(signed)
-    assert NEW_GREETING in spoken
-    menu = health(app)["menu"]
+    menu = settled(app, lambda menu: menu["version"] != version)
     assert menu["refused_edit"] is None
     assert menu["version"] != version
+    assert NEW_GREETING in greeting(signed)
 
 
 def test_invalid_yaml_is_refused_with_its_line(
@@ -102,13 +113,14 @@ def test_invalid_yaml_is_refused_with_its_line(
     text = menus_file.read_text(encoding="utf-8")
     line = text.splitlines().index("  suporte:") + 1
     edit(menus_file, "  suporte:\n    type: menu\n", "  suporte:\n    type: menu: quebrado\n")
+    refused = settled(app, lambda menu: menu["refused_edit"] is not None)["refused_edit"]
     assert OLD_GREETING in greeting(signed)
-    refused = health(app)["menu"]["refused_edit"]
     assert refused is not None
     assert len(refused["problems"]) == 1
     assert refused["problems"][0].startswith(f"{menus_file}:{line + 1}: invalid YAML")
     assert health(app)["menu"]["version"] == version
     # The same bad file is not parsed again and again, and stays reported.
+    time.sleep(0.1)  # five reload intervals
     assert health(app)["menu"]["refused_edit"]["at"] == refused["at"]
 
 
@@ -117,8 +129,8 @@ def test_a_deleted_file_keeps_the_last_good_menu(
 ) -> None:
     version = health(app)["menu"]["version"]
     menus_file.unlink()
+    menu = settled(app, lambda menu: menu["refused_edit"] is not None)
     assert OLD_GREETING in greeting(signed)
-    menu = health(app)["menu"]
     assert menu["version"] == version
     assert menu["refused_edit"] is not None
     assert f"{menus_file}:1: cannot read the file" in menu["refused_edit"]["problems"][0]
@@ -136,8 +148,10 @@ def test_a_call_whose_node_vanished_hears_an_apology_and_the_main_menu(
     start = text.index("  suporte:\n")
     end = text.index("  linha_rm:\n")
     menus_file.write_text(text[:start] + text[end:], encoding="utf-8")
+    version = health(app)["menu"]["version"]
     edit(menus_file, '      "2": suporte\n', '      "2": linha_rm\n')
-    assert health(app)["menu"]["refused_edit"] is None
+    menu = settled(app, lambda menu: menu["version"] != version and menu["refused_edit"] is None)
+    assert menu["refused_edit"] is None and menu["version"] != version
     doc = Doc.parse(signed.post(at_suporte, call_form(SID, Digits="2")).data)
     spoken = doc.spoken()
     assert spoken.startswith("Desculpe, nosso menu foi atualizado. Vamos recomeçar.")
@@ -157,8 +171,10 @@ def test_a_dial_result_for_a_vanished_transfer_restarts(
     assert dialed.startswith("/voice/dialed?s=cadastro.")
     edit(menus_file, "  cadastro:                    # option 7", "  cadastro_novo:  # option 7")
     edit(menus_file, '      "7": cadastro\n', '      "7": cadastro_novo\n')
+    version = health(app)["menu"]["version"]
     edit(menus_file, "    cadastro: cadastro\n", "    cadastro: cadastro_novo\n")
-    assert health(app)["menu"]["refused_edit"] is None
+    menu = settled(app, lambda menu: menu["version"] != version and menu["refused_edit"] is None)
+    assert menu["refused_edit"] is None and menu["version"] != version
     doc = Doc.parse(signed.post(dialed, call_form(SID, DialCallStatus="busy")).data)
     assert "menu foi atualizado" in doc.spoken()
     assert doc.gather.attrib["action"].startswith("/voice/step?s=principal.")
@@ -239,3 +255,36 @@ def test_every_worker_serves_the_edit_within_seconds(served: tuple[Gunicorn, Pat
         problems = body["menu"]["refused_edit"]["problems"]
         assert len(problems) == 1 and "duplicate key '7'" in problems[0]
         assert problems[0].startswith(f"{menus}:")
+
+
+ALIAS_BOMB = "".join(
+    [f'l0: &l0 ["{"x" * 10}"{", x" * 9}]\n']
+    + [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]\n" for n in range(1, 10)])
+
+
+def test_an_alias_bomb_saved_as_the_menu_is_refused_while_calls_go_on(
+    app: Flask, signed: SignedClient, menus_file: Path
+) -> None:
+    """Ten lines that expand to ten billion values: refused by the watcher, never expanded in
+    a request, and the caller hears the last good menu at once."""
+    menus_file.write_text(ALIAS_BOMB, encoding="utf-8")
+    started = time.monotonic()
+    menu = settled(app, lambda menu: menu["refused_edit"] is not None)
+    assert time.monotonic() - started < 2
+    assert menu["refused_edit"]["problems"] == [
+        f"{menus_file}:1: the file expands to more than 20000 values (YAML aliases used over and"
+        " over?)"]
+    started = time.monotonic()
+    assert OLD_GREETING in greeting(signed)
+    assert time.monotonic() - started < 1
+
+
+def test_a_menu_file_too_large_is_refused_unread(
+    app: Flask, signed: SignedClient, menus_file: Path
+) -> None:
+    with menus_file.open("a", encoding="utf-8") as file:
+        file.write("# padding\n" * 40_000)  # 400 KB
+    menu = settled(app, lambda menu: menu["refused_edit"] is not None)
+    assert menu["refused_edit"]["problems"] == [
+        f"{menus_file}:1: the file is larger than 256 KiB; a menu is far smaller"]
+    assert OLD_GREETING in greeting(signed)

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -209,6 +210,20 @@ def test_an_empty_file_is_a_problem(cli_app: Flask, tmp_path: Path) -> None:
     result = run(cli_app, "check", str(empty))
     assert result.exit_code == 1
     assert f"{empty}:1: the file is empty" in result.output
+
+
+def test_an_alias_bomb_is_refused_quickly_without_expanding_it(
+    cli_app: Flask, tmp_path: Path
+) -> None:
+    from tests.test_hot_reload import ALIAS_BOMB
+
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(ALIAS_BOMB)
+    started = time.monotonic()
+    result = run(cli_app, "check", str(bomb))
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    assert f"{bomb}:1: the file expands to more than 20000 values" in result.output
 
 
 def test_the_real_command_line(tmp_path: Path) -> None:

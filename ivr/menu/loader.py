@@ -27,6 +27,10 @@ from ivr.menu.schema import (
 from ivr.menu.yamlsource import YamlPath, read_yaml
 from ivr.schedule import ScheduleSpec, Window
 
+# The shipped menu is under 8 KiB: anything past this is a mistake or an attack, refused before
+# it is parsed.
+MAX_MENU_BYTES = 256 * 1024
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -62,6 +66,9 @@ class Menu:
 
 
 def parse_menu(text: str, filename: str) -> Menu:
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_MENU_BYTES:
+        raise MenuError([Problem(filename, 1, f"the file is larger than {MAX_MENU_BYTES // 1024}"
+                                              " KiB; a menu is far smaller")])
     try:
         return _parse_menu(text, filename)
     except MenuError:
@@ -192,7 +199,10 @@ def _delete(data: object, path: YamlPath) -> None:
 def load_menu(path: str | Path, display_name: str | None = None) -> Menu:
     name = display_name or str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as file:
+            # One byte more than allowed is enough to refuse, whatever the file's size.
+            data = file.read(MAX_MENU_BYTES + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise MenuError([Problem(name, 1, f"cannot read the file: {exc}")]) from None
     return parse_menu(text, name)

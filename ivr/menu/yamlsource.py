@@ -2,6 +2,10 @@
 
 Built on ruamel's node graph rather than its loader so that duplicate keys are reported (with
 both lines) instead of silently overwritten or stopping at the first one.
+
+Bounded: the node graph shares a YAML alias's target instead of copying it, so a few lines of
+nested aliases (a "billion laughs") compose quickly but would expand to billions of values.
+Expansion stops at ``MAX_VALUES``, far beyond any menu, and the file is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +20,12 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 YamlPath = tuple[str | int, ...]
 
 _TRUE = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"}
+# The shipped menu holds about 300 values; an alias used many times counts every time.
+MAX_VALUES = 20_000
+
+
+class _TooManyValues(Exception):
+    pass
 
 
 @dataclass
@@ -23,6 +33,7 @@ class Source:
     data: object
     lines: dict[YamlPath, int] = field(default_factory=dict)
     problems: list[tuple[int, str]] = field(default_factory=list)
+    values_left: int = MAX_VALUES
 
     def line_of(self, path: YamlPath) -> int:
         """Line of ``path``, or of its closest ancestor that has one."""
@@ -49,11 +60,20 @@ def read_yaml(text: str) -> Source:
         source.problems.append((1, "the file is empty"))
         return source
     source.lines[()] = root.start_mark.line + 1
-    source.data = _convert(root, (), source)
+    try:
+        source.data = _convert(root, (), source)
+    except _TooManyValues as exc:
+        source.data = None
+        source.problems.append((int(str(exc)), (
+            f"the file expands to more than {MAX_VALUES} values (YAML aliases used over and"
+            " over?)")))
     return source
 
 
 def _convert(node: Node, path: YamlPath, source: Source) -> object:
+    source.values_left -= 1
+    if source.values_left < 0:
+        raise _TooManyValues(node.start_mark.line + 1)
     if isinstance(node, MappingNode):
         result: dict[str, object] = {}
         for key_node, value_node in node.value:
