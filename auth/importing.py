@@ -33,6 +33,7 @@ from auth.passwords import (
     password_matches,
 )
 from importer.errors import RecordError
+from importer.fields import SpeakableText
 from importer.sections import ImportSection, assign_changed
 
 
@@ -75,7 +76,7 @@ def _password_hash(raw: str) -> str:
 _RECORD = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 Cpf = Annotated[str, AfterValidator(_cpf)]
 Cnpj = Annotated[str, AfterValidator(_cnpj)]
-Name = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH)]
+Name = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH), SpeakableText]
 Password = Annotated[str, AfterValidator(_password)]
 PasswordHash = Annotated[str, AfterValidator(_password_hash)]
 
