@@ -3,7 +3,9 @@
 A company is identified by its CNPJ, a contact by its CPF: importing a file twice changes nothing.
 A contact names its company by CNPJ (in the database or earlier in the same file). A plaintext
 ``password`` is stored only as a bcrypt hash; ``password_hash`` (already bcrypt) may come instead.
-On update, a field the record leaves out (``password``, ``admin``) keeps its stored value.
+On update, a field the record leaves out (``password``, ``admin``) keeps its stored value. A
+plaintext ``password`` too easy to guess (one digit repeated, a run like ``1234``, digits of the
+contact's own CPF: ``auth.passwords.password_problem``) is refused, as by ``contacts set-password``.
 
 A given ``password_hash`` must have a cost of 04 to 14 (``MAX_CHECKED_ROUNDS``): every step
 doubles the time a login takes to check it, and a cost-31 hash would hold a worker for days. A cost
@@ -17,7 +19,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    model_validator,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,12 +35,11 @@ from auth.documents import cnpj_problem, cpf_problem, normalize_document
 from auth.models import NAME_LENGTH, Company, Contact, utc_now
 from auth.passwords import (
     MAX_CHECKED_ROUNDS,
-    PASSWORD_RULE,
     hash_cost,
     hash_password,
-    is_valid_password,
     looks_like_bcrypt_hash,
     password_matches,
+    password_problem,
 )
 from importer.errors import RecordError
 from importer.fields import SpeakableText
@@ -51,9 +60,12 @@ def _cnpj(raw: str) -> str:
     return normalize_document(raw)
 
 
-def _password(raw: str) -> str:
-    if not is_valid_password(raw):
-        raise ValueError(PASSWORD_RULE)
+def _password(raw: str, info: ValidationInfo) -> str:
+    """4 to 12 digits, and not too easy to guess (``auth.passwords.password_problem``; the CPF,
+    validated before this field, is known unless it was refused)."""
+    problem = password_problem(raw, info.data.get("cpf"))
+    if problem is not None:
+        raise ValueError(problem)
     return raw
 
 

@@ -1,9 +1,24 @@
-"""Phone passwords: the format rule and bcrypt hashing. Pure apart from bcrypt's CPU cost."""
+"""Phone passwords: the format rule, the passwords too easy to set, and bcrypt hashing. Pure apart
+from bcrypt's CPU cost.
+
+A password an admin sets (``contacts set-password``) or an import gives must be 4 to 12 digits and
+not one an attacker tries first (``password_problem``):
+
+- one digit repeated: ``0000``, ``999999``;
+- consecutive digits up or down, going round from 9 to 0 as a keypad's top row reads:
+  ``1234``, ``654321``, ``0123456789``, ``7890``, ``3210``;
+- digits of the contact's own CPF: any run of 4 or more of its 11 digits (its first or last
+  digits, or any other stretch). The caller keys the CPF just before the password, so whoever
+  tries a CPF holds these; it rules out 8 of the 10,000 four-digit passwords.
+
+Passwords already stored keep working: the rule applies when a password is set, not at login.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 import bcrypt
 
@@ -22,7 +37,28 @@ _STAND_IN_PASSWORD = b"not-a-phone-password"
 
 
 def is_valid_password(password: str) -> bool:
+    """The format rule only (4 to 12 digits); see ``password_problem`` for what may be set."""
     return _PASSWORD.fullmatch(password) is not None
+
+
+def _too_easy(password: str, cpf: str | None) -> str | None:
+    if len(set(password)) == 1:
+        return "one digit repeated, like 0000"
+    steps = {(int(b) - int(a)) % 10 for a, b in pairwise(password)}
+    if steps in ({1}, {9}):
+        return "consecutive digits, like 1234, 7890 or 4321"
+    if cpf and password in cpf:
+        return "digits of the contact's own CPF"
+    return None
+
+
+def password_problem(password: str, cpf: str | None = None) -> str | None:
+    """Why ``password`` may not be set for the contact with CPF ``cpf`` (11 digits; None when not
+    known), completing "the password ..."; None when it may."""
+    if not is_valid_password(password):
+        return PASSWORD_RULE
+    reason = _too_easy(password, cpf)
+    return f"is too easy to guess ({reason})" if reason is not None else None
 
 
 def looks_like_bcrypt_hash(value: str) -> bool:

@@ -58,6 +58,7 @@ from auth.passwords import (
     hash_password,
     is_valid_password,
     password_matches,
+    password_problem,
 )
 
 logger = logging.getLogger(__name__)
@@ -362,10 +363,17 @@ def _contact_by_cpf(session: Session, cpf: str) -> Contact:
 def set_password(
     session: Session, cpf: str, password: str, *, now: datetime, rounds: int = DEFAULT_ROUNDS
 ) -> None:
-    """Sets a contact's phone password; this also clears its failures and any lock."""
+    """Sets a contact's phone password; this also clears its failures and any lock.
+
+    Refuses a password that is not 4 to 12 digits, then (once the contact is found) one too easy
+    to guess (``auth.passwords.password_problem``: one digit repeated, a run, the CPF's digits).
+    """
     if not is_valid_password(password):
         raise InvalidPasswordError(f"the password {PASSWORD_RULE}")
     contact = _contact_by_cpf(session, cpf)
+    problem = password_problem(password, contact.cpf)
+    if problem is not None:
+        raise InvalidPasswordError(f"the password {problem}")
     contact.replace_password_hash(hash_password(password, rounds), now)
     logger.info("password set for contact %s (cpf %s)", contact.id, mask_cpf(contact.cpf))
 

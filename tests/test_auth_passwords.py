@@ -13,6 +13,7 @@ from auth.passwords import (
     is_valid_password,
     looks_like_bcrypt_hash,
     password_matches,
+    password_problem,
     too_costly,
 )
 
@@ -27,6 +28,37 @@ def test_anything_else_is_not(password: str) -> None:
     assert not is_valid_password(password)
     with pytest.raises(ValueError, match="4 to 12 digits"):
         hash_password(password, 4)
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["0000", "1111", "999999", "000000000000",  # one digit repeated
+     "1234", "4321", "0123", "3210", "123456", "654321", "0123456789", "9876543210",  # runs
+     "7890", "8901", "9012", "0987", "1098", "567890123", "21098765",  # going round 9 -> 0
+     "52998224725"[:4], "52998224725"[-4:], "9982247", "52998224725"],  # the CPF's digits
+)
+def test_passwords_too_easy_to_guess_may_not_be_set(password: str) -> None:
+    # fixed texts: a message never repeats the password
+    assert password_problem(password, "52998224725") in {
+        "is too easy to guess (one digit repeated, like 0000)",
+        "is too easy to guess (consecutive digits, like 1234, 7890 or 4321)",
+        "is too easy to guess (digits of the contact's own CPF)",
+    }
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["482913", "135790", "1357", "2468", "7531", "1243", "0001", "1212", "12345670",
+     "5298", "29928", "47252"],  # near the CPF, but not 4 digits of it in a row
+)
+def test_other_passwords_may_be_set(password: str) -> None:
+    assert password_problem(password, "52998224725") is None
+
+
+def test_without_a_cpf_only_the_patterns_are_checked() -> None:
+    assert password_problem("5299") is None
+    assert password_problem("5555") is not None
+    assert password_problem("12a4") == "must be 4 to 12 digits"
 
 
 def test_hash_has_the_requested_cost_and_matches() -> None:

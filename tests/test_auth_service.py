@@ -502,12 +502,12 @@ def test_set_password_stores_a_hash_of_the_requested_cost_and_clears_the_lock(
 ) -> None:
     fail_in_new_calls(db, 5)
     with db.transaction() as session:
-        set_password(session, "529.982.247-25", "7777", now=NOW, rounds=5)
+        set_password(session, "529.982.247-25", "7413", now=NOW, rounds=5)
 
     contact = load_contact(db)
     assert contact.password_hash is not None and hash_cost(contact.password_hash) == 5
     assert (contact.failed_attempts, contact.locked_until, contact.updated_at) == (0, None, NOW)
-    assert attempt(db, password="7777", call_sid="CA-new", at=timedelta(minutes=1)).ok
+    assert attempt(db, password="7413", call_sid="CA-new", at=timedelta(minutes=1)).ok
     assert attempt(db, call_sid="CA-old", at=timedelta(minutes=2)).status == "failed"
 
 
@@ -527,6 +527,30 @@ def test_set_password_refuses(
     with db.transaction() as session, pytest.raises(error) as raised:
         set_password(session, cpf, password, now=NOW, rounds=ROUNDS)
     assert cpf not in str(raised.value) and password not in str(raised.value)
+    assert load_contact(db).password_hash == before
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("0000", "one digit repeated, like 0000"),
+        ("999999", "one digit repeated, like 0000"),
+        ("1234", "consecutive digits, like 1234, 7890 or 4321"),
+        ("654321", "consecutive digits, like 1234, 7890 or 4321"),
+        ("0123456789", "consecutive digits, like 1234, 7890 or 4321"),
+        ("7890", "consecutive digits, like 1234, 7890 or 4321"),
+        ("5299", "digits of the contact's own CPF"),  # its first digits (CPF 529.982.247-25)
+        ("4725", "digits of the contact's own CPF"),  # its last
+        ("9822472", "digits of the contact's own CPF"),
+    ],
+)
+def test_set_password_refuses_a_password_too_easy_to_guess(
+    db: Database, contact_id: int, password: str, reason: str
+) -> None:
+    before = load_contact(db).password_hash
+    with db.transaction() as session, pytest.raises(InvalidPasswordError) as raised:
+        set_password(session, "529.982.247-25", password, now=NOW, rounds=ROUNDS)
+    assert str(raised.value) == f"the password is too easy to guess ({reason})"
     assert load_contact(db).password_hash == before
 
 
