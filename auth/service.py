@@ -15,7 +15,9 @@ What a caller may learn, and what stays inside:
   compute check digits, so saying so leaks nothing. It counts toward the call's 3 failures and the
   calling number's delay, never toward a contact's lock.
 - ``failed``: unknown CPF, a contact with no password, or a wrong password. The same status and
-  the same cost (one bcrypt check of the configured cost) in every case.
+  the same cost (the work of one bcrypt check of the configured cost) in every case: a wrong
+  password on a hash cheaper than ``rounds`` is padded with dummy checks up to that work
+  (``auth.passwords.password_matches``), so the time does not tell which CPFs exist.
 - ``locked``: the contact is locked (5 failures in a row; 30 minutes), so even the right password
   is refused. Only the audit and the logs keep this apart from ``failed``: a view must speak
   ``LoginResult.speakable``, which says ``failed`` for it, so a caller cannot probe which CPFs exist
@@ -210,9 +212,10 @@ def check_login(
 ) -> LoginCheck:
     """The slow half of ``verify_login``: reads, then runs bcrypt; writes nothing.
 
-    Exactly one bcrypt check of cost ``rounds`` whatever the case (unknown CPF, no password,
-    locked, wrong or right password), none for an invalid CPF or a call already at its limit;
-    plus, after a good password on a cheaper hash, the hashing of its replacement.
+    The work of one bcrypt check of cost ``rounds`` whatever the case (unknown CPF, no password,
+    locked, wrong password; a refusal on a cheaper hash is padded up to it), none for an invalid
+    CPF or a call already at its limit. A right password on a cheaper hash costs its own check,
+    unpadded, plus the hashing of its replacement.
     """
     _check_call_sid(call_sid)
     check = LoginCheck(

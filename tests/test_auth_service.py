@@ -401,6 +401,20 @@ def test_failed_login_does_not_rehash(db: Database) -> None:
     assert load_contact(db).password_hash == before
 
 
+def test_a_wrong_password_on_a_cheaper_hash_costs_what_an_unknown_cpf_costs(
+    db: Database, checked_costs: list[int]
+) -> None:
+    """The probe: a contact imported with a cost-4 hash answered a wrong password far sooner
+    than an unknown CPF, so the time told which CPFs exist. The work must be equal."""
+    add_contact(db, rounds=4)
+    attempt(db, password=WRONG_PASSWORD, call_sid="CA-1", rounds=7)
+    known = sum(2**cost for cost in checked_costs)
+    checked_costs.clear()
+    attempt(db, cpf=UNKNOWN_CPF, call_sid="CA-2", rounds=7)
+    assert checked_costs == [7]
+    assert known == sum(2**cost for cost in checked_costs) == 2**7
+
+
 def test_default_cost_is_twelve_for_checks_and_upgrades(
     db: Database, checked_costs: list[int]
 ) -> None:
