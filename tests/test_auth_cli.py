@@ -58,8 +58,8 @@ def test_set_password_on_a_terminal_asks_twice_hidden(
     [
         (CPF, "12a4", "the password must be 4 to 12 digits"),
         (CPF, "", "the password must be 4 to 12 digits"),
-        (UNKNOWN_CPF, "1234", "no contact with CPF ***.***.***-05"),
-        ("52998224724", "1234", "***.***.***-24 is not a valid CPF: invalid check digits"),
+        (UNKNOWN_CPF, "4821", "no contact with CPF ***.***.***-05"),
+        ("52998224724", "4821", "***.***.***-24 is not a valid CPF: invalid check digits"),
     ],
 )
 def test_set_password_errors_exit_1(

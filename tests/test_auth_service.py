@@ -530,8 +530,8 @@ def test_set_password_stores_a_hash_of_the_requested_cost_and_clears_the_lock(
     [
         (CPF, "12a4", InvalidPasswordError),
         (CPF, "123", InvalidPasswordError),
-        ("52998224724", "1234", InvalidCpfError),
-        (UNKNOWN_CPF, "1234", UnknownContactError),
+        ("52998224724", "4821", InvalidCpfError),
+        (UNKNOWN_CPF, "4821", UnknownContactError),
     ],
 )
 def test_set_password_refuses(
