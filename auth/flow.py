@@ -151,7 +151,8 @@ def after_login(menu: Menu, state: CallState, now: datetime, result: LoginAnswer
     if result.speakable == "ok":
         welcome = say(prompts.WELCOME.format(name=result.first_name) if result.first_name
                       else prompts.THANKS)
-        return engine.enter(menu, state, now, LOGGED_IN, welcome)
+        # The line-wide slowdown holds a good password too: silence must not tell it apart.
+        return engine.enter(menu, state, now, LOGGED_IN, wait(result.delay_seconds) + welcome)
     if result.speakable == "too_many_in_call":
         return too_many(menu, state)
     why = prompts.INVALID_CPF if result.speakable == "invalid_cpf" else prompts.FAILED

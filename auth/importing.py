@@ -3,36 +3,50 @@
 A company is identified by its CNPJ, a contact by its CPF: importing a file twice changes nothing.
 A contact names its company by CNPJ (in the database or earlier in the same file). A plaintext
 ``password`` is stored only as a bcrypt hash; ``password_hash`` (already bcrypt) may come instead.
-On update, a field the record leaves out (``password``, ``admin``) keeps its stored value.
+On update, a field the record leaves out (``password``, ``admin``) keeps its stored value. A
+plaintext ``password`` too easy to guess (one digit repeated, a run like ``1234``, digits of the
+contact's own CPF: ``auth.passwords.password_problem``) is refused, as by ``contacts set-password``.
 
-A given ``password_hash`` must have a cost of 04 to 14 (``MAX_CHECKED_ROUNDS``): every step
-doubles the time a login takes to check it, and a cost-31 hash would hold a worker for days. A cost
-below ``BCRYPT_ROUNDS`` is accepted and upgraded at the contact's next good login; until then a
-wrong password for that contact is answered faster than an unknown CPF (which costs a check at
-``BCRYPT_ROUNDS``), so the timing tells that the CPF exists. Prefer plaintext ``password`` (hashed
-here at ``BCRYPT_ROUNDS``) or hashes made at the configured cost.
+A given ``password_hash`` must have a cost from 10 (OWASP's floor) to ``BCRYPT_ROUNDS``
+(``auth.passwords.importable_costs``; tests, which run at cost 4, accept cost 4 only). A cheaper
+hash is cracked too easily once copied; a costlier one would make every refusal of the contact's
+logins slower than an unknown CPF's, so the time would tell that the CPF exists (and a cost-31 hash
+would hold a worker for days). A cost below ``BCRYPT_ROUNDS`` is upgraded at the contact's next
+good login; until then ``auth.passwords.password_matches`` pads its refusals to the time of one
+check at ``BCRYPT_ROUNDS``. Prefer plaintext ``password`` (hashed here at ``BCRYPT_ROUNDS``). The
+cost is checked when the record is applied (it depends on the configured cost), so such a
+problem is listed after the file's other problems are fixed.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    ValidationInfo,
+    model_validator,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.documents import cnpj_problem, cpf_problem, normalize_document
 from auth.models import NAME_LENGTH, Company, Contact, utc_now
 from auth.passwords import (
-    MAX_CHECKED_ROUNDS,
-    PASSWORD_RULE,
     hash_cost,
     hash_password,
-    is_valid_password,
+    importable_costs,
     looks_like_bcrypt_hash,
     password_matches,
+    password_problem,
 )
 from importer.errors import RecordError
+from importer.fields import SpeakableText
 from importer.sections import ImportSection, assign_changed
 
 
@@ -50,32 +64,46 @@ def _cnpj(raw: str) -> str:
     return normalize_document(raw)
 
 
-def _password(raw: str) -> str:
-    if not is_valid_password(raw):
-        raise ValueError(PASSWORD_RULE)
+def _password(raw: str, info: ValidationInfo) -> str:
+    """4 to 12 digits, and not too easy to guess (``auth.passwords.password_problem``; the CPF,
+    validated before this field, is known unless it was refused)."""
+    problem = password_problem(raw, info.data.get("cpf"))
+    if problem is not None:
+        raise ValueError(problem)
     return raw
 
 
 def _password_hash(raw: str) -> str:
-    """A bcrypt hash of cost 04 to 14; below ``BCRYPT_ROUNDS`` it is accepted but, until the
-    contact's next good login upgrades it, makes a wrong password quicker to refuse than an
-    unknown CPF (see the module docstring)."""
+    """The shape of a bcrypt hash; its cost is checked against ``BCRYPT_ROUNDS`` on upsert."""
     if not looks_like_bcrypt_hash(raw):
-        raise ValueError("must be a bcrypt hash ($2b$, cost 04 to 14, 53 more characters)")
-    cost = hash_cost(raw)
-    if cost > MAX_CHECKED_ROUNDS:
-        raise ValueError(
-            f"bcrypt cost {cost} is too high: at most {MAX_CHECKED_ROUNDS}, or every login of "
-            "this contact would hold the server far too long (each step doubles the time); "
-            "give the plain password instead, or a hash made at the configured cost"
-        )
+        raise ValueError("must be a bcrypt hash ($2b$, a 2-digit cost, 53 more characters)")
     return raw
+
+
+def _check_given_cost(password_hash: str, rounds: int) -> None:
+    """Refuses a given hash whose cost is outside ``importable_costs(rounds)``."""
+    cost = hash_cost(password_hash)
+    costs = importable_costs(rounds)
+    if cost in costs:
+        return
+    instead = (
+        f"give the plain password instead (hashed here at cost {rounds}), or a hash of cost "
+        + (f"{costs.start} to {rounds}" if len(costs) > 1 else f"{rounds}")
+    )
+    if cost < costs.start:
+        why = (f"is below {costs.start}, the least accepted: a copy of the hash would be cracked "
+               "too easily")
+    else:
+        why = (f"is above the configured cost {rounds} (BCRYPT_ROUNDS): each wrong password "
+               "for this contact would take longer to refuse than for an unknown CPF, so the "
+               "time would tell that the CPF exists")
+    raise RecordError("password_hash", f"bcrypt cost {cost} {why}; {instead}")
 
 
 _RECORD = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 Cpf = Annotated[str, AfterValidator(_cpf)]
 Cnpj = Annotated[str, AfterValidator(_cnpj)]
-Name = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH)]
+Name = Annotated[str, Field(min_length=1, max_length=NAME_LENGTH), SpeakableText]
 Password = Annotated[str, AfterValidator(_password)]
 PasswordHash = Annotated[str, AfterValidator(_password_hash)]
 
@@ -96,6 +124,10 @@ class ContactRecord(BaseModel):
     password: Password | None = Field(default=None, repr=False)
     password_hash: PasswordHash | None = Field(default=None, repr=False)
     admin: StrictBool | None = None
+    # True once ``prepare`` swapped ``password`` for its hash: then ``password_hash`` was made
+    # here at BCRYPT_ROUNDS (or is the stored one, for the same password), not given by the file.
+    # Private, so no file can set it.
+    _hashed_here: bool = PrivateAttr(default=False)
 
     @model_validator(mode="after")
     def _one_secret(self) -> ContactRecord:
@@ -144,11 +176,15 @@ class ContactsSection:
         if record.password is None:
             return record
         stored_hash = session.scalar(select(Contact.password_hash).where(Contact.cpf == record.cpf))
-        return record.model_copy(
+        prepared = record.model_copy(
             update={"password": None, "password_hash": _hash_to_store(record, stored_hash, rounds)}
         )
+        prepared._hashed_here = True
+        return prepared
 
     def upsert(self, session: Session, record: ContactRecord, *, rounds: int) -> bool:
+        if record.password_hash is not None and not record._hashed_here:
+            _check_given_cost(record.password_hash, rounds)
         company_id = session.scalar(select(Company.id).where(Company.cnpj == record.company))
         if company_id is None:
             raise RecordError(

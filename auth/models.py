@@ -3,7 +3,8 @@
 All login state lives in the database, so every worker and instance sees the same counts:
 ``Contact.failed_attempts``/``locked_until`` (the 5-strikes lock), ``CallLogin`` (one row per
 call: its failures and, once logged in, who), ``CallerFailure`` (failures per calling number,
-across CPFs) and ``LoginAttempt`` (the audit trail, CPF masked).
+across CPFs), ``LineLoginFailures`` (failures on the whole line, per minute) and ``LoginAttempt``
+(the audit trail, CPF masked).
 """
 
 from __future__ import annotations
@@ -110,3 +111,17 @@ class CallerFailure(Base):
     caller: Mapped[str] = mapped_column(String(PHONE_LENGTH), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LineLoginFailures(Base):
+    """Failed logins on the whole line (any number, any CPF) that started in one minute.
+
+    A handful of rows: those older than the window are deleted as logins come (see
+    ``auth.line_failures``).
+    """
+
+    __tablename__ = "line_login_failures"
+
+    # the minute's start, UTC (seconds and below zero)
+    minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)

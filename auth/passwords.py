@@ -1,9 +1,24 @@
-"""Phone passwords: the format rule and bcrypt hashing. Pure apart from bcrypt's CPU cost."""
+"""Phone passwords: the format rule, the passwords too easy to set, and bcrypt hashing. Pure apart
+from bcrypt's CPU cost.
+
+A password an admin sets (``contacts set-password``) or an import gives must be 4 to 12 digits and
+not one an attacker tries first (``password_problem``):
+
+- one digit repeated: ``0000``, ``999999``;
+- consecutive digits up or down, going round from 9 to 0 as a keypad's top row reads:
+  ``1234``, ``654321``, ``0123456789``, ``7890``, ``3210``;
+- digits of the contact's own CPF: any run of 4 or more of its 11 digits (its first or last
+  digits, or any other stretch). The caller keys the CPF just before the password, so whoever
+  tries a CPF holds these; it rules out 8 of the 10,000 four-digit passwords.
+
+Passwords already stored keep working: the rule applies when a password is set, not at login.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 import bcrypt
 
@@ -13,16 +28,43 @@ MAX_ROUNDS = 31
 # The costliest hash a login will check (unless BCRYPT_ROUNDS is set higher still): each step
 # doubles the time, so 14 is ~1 s where 12 is ~0.25 s, and a cost-31 hash would take days.
 MAX_CHECKED_ROUNDS = 14
+# The cheapest bcrypt hash an import may give: OWASP's floor for bcrypt's work factor. Only
+# tests configure BCRYPT_ROUNDS lower (4, for speed; the environment cannot), and there the floor
+# is the configured cost: see ``importable_costs``.
+MIN_IMPORTED_ROUNDS = 10
 PASSWORD_RULE = "must be 4 to 12 digits"  # noqa: S105 - the rule, not a secret
 
 _PASSWORD = re.compile(r"[0-9]{4,12}")
 _BCRYPT_HASH = re.compile(r"\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}")
 # Checked instead of a password that cannot be right, so a refusal always costs one bcrypt check.
 _STAND_IN_PASSWORD = b"not-a-phone-password"
+# Checked against dummy hashes only to spend time (see ``password_matches``); the result is unused.
+_PADDING_PASSWORD = b"padding"
 
 
 def is_valid_password(password: str) -> bool:
+    """The format rule only (4 to 12 digits); see ``password_problem`` for what may be set."""
     return _PASSWORD.fullmatch(password) is not None
+
+
+def _too_easy(password: str, cpf: str | None) -> str | None:
+    if len(set(password)) == 1:
+        return "one digit repeated, like 0000"
+    steps = {(int(b) - int(a)) % 10 for a, b in pairwise(password)}
+    if steps in ({1}, {9}):
+        return "consecutive digits, like 1234, 7890 or 4321"
+    if cpf and password in cpf:
+        return "digits of the contact's own CPF"
+    return None
+
+
+def password_problem(password: str, cpf: str | None = None) -> str | None:
+    """Why ``password`` may not be set for the contact with CPF ``cpf`` (11 digits; None when not
+    known), completing "the password ..."; None when it may."""
+    if not is_valid_password(password):
+        return PASSWORD_RULE
+    reason = _too_easy(password, cpf)
+    return f"is too easy to guess ({reason})" if reason is not None else None
 
 
 def looks_like_bcrypt_hash(value: str) -> bool:
@@ -46,10 +88,24 @@ def hash_password(password: str, rounds: int) -> str:
     return bcrypt.hashpw(password.encode("ascii"), _salt(rounds)).decode("ascii")
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=MAX_ROUNDS - MIN_ROUNDS + 1)
 def dummy_hash(rounds: int) -> str:
     """A hash of the given cost that no phone password matches (computed once per process)."""
     return bcrypt.hashpw(_STAND_IN_PASSWORD, _salt(rounds)).decode("ascii")
+
+
+def importable_costs(rounds: int) -> range:
+    """The costs a ``password_hash`` given to the import may have when BCRYPT_ROUNDS is
+    ``rounds``: from OWASP's floor (``MIN_IMPORTED_ROUNDS``, 10; or ``rounds`` itself when lower,
+    which only tests configure) up to ``rounds``.
+
+    Cheaper hashes are upgraded at the contact's next good login, and until then a wrong
+    password costs the same as any other thanks to ``password_matches``' padding; but below 10
+    a stolen copy of the hash is too cheap to crack, so it is not taken at all. A costlier hash
+    would make each of the contact's refusals slower than an unknown CPF's: the time would tell
+    that the CPF exists.
+    """
+    return range(min(MIN_IMPORTED_ROUNDS, rounds), rounds + 1)
 
 
 def too_costly(password_hash: str, rounds: int = DEFAULT_ROUNDS) -> bool:
@@ -60,15 +116,25 @@ def too_costly(password_hash: str, rounds: int = DEFAULT_ROUNDS) -> bool:
 def password_matches(password: str, password_hash: str | None, *, rounds: int) -> bool:
     """True when ``password`` is well formed and matches ``password_hash``.
 
-    Always runs exactly one bcrypt check, against ``dummy_hash(rounds)`` when there is no hash,
-    so a missing contact or password costs the same time as a wrong one. A malformed password
-    (letters, 10,000 digits) is checked as a stand-in, since bcrypt refuses over 72 bytes. A
-    hash too costly to check (``too_costly``: the importer refuses those, but one may be written
-    by hand) never matches and costs the dummy's check instead of hanging the worker.
+    A refusal costs the time of one bcrypt check of cost ``rounds``, whatever is stored, so the
+    time cannot tell an unknown CPF from a known one. Without a hash, the check is against
+    ``dummy_hash(rounds)``. A malformed password (letters, 10,000 digits) is checked as a
+    stand-in, since bcrypt refuses over 72 bytes. A hash too costly to check (``too_costly``: the
+    importer refuses those, but one may be written by hand) never matches and costs the dummy's
+    check instead of hanging the worker. A stored hash cheaper than ``rounds`` (cost ``c``, left
+    from before ``BCRYPT_ROUNDS`` was raised, upgraded at the next good login) that does not
+    match is followed by dummy checks of costs ``c``, ``c + 1``, ..., ``rounds - 1``: bcrypt's
+    work doubles with each cost step, and 2^c + (2^c + 2^(c+1) + ... + 2^(rounds-1)) = 2^rounds,
+    so the refusal costs what one check at ``rounds`` costs. (A good password is not padded:
+    its answer tells the caller more than its time.) A hash costlier than ``rounds`` but not
+    too costly takes longer than a refusal of an unknown CPF; the importer refuses those.
     """
     usable = password_hash is not None and not too_costly(password_hash, rounds)
     well_formed = is_valid_password(password)
     candidate = password.encode("ascii") if well_formed else _STAND_IN_PASSWORD
     target = password_hash if usable and password_hash is not None else dummy_hash(rounds)
-    matched = bcrypt.checkpw(candidate, target.encode("ascii"))
-    return matched and well_formed and usable
+    matched = bcrypt.checkpw(candidate, target.encode("ascii")) and well_formed and usable
+    if not matched:
+        for cost in range(hash_cost(target), rounds):
+            bcrypt.checkpw(_PADDING_PASSWORD, dummy_hash(cost).encode("ascii"))
+    return matched

@@ -15,7 +15,9 @@ What a caller may learn, and what stays inside:
   compute check digits, so saying so leaks nothing. It counts toward the call's 3 failures and the
   calling number's delay, never toward a contact's lock.
 - ``failed``: unknown CPF, a contact with no password, or a wrong password. The same status and
-  the same cost (one bcrypt check of the configured cost) in every case.
+  the same cost (the work of one bcrypt check of the configured cost) in every case: a wrong
+  password on a hash cheaper than ``rounds`` is padded with dummy checks up to that work
+  (``auth.passwords.password_matches``), so the time does not tell which CPFs exist.
 - ``locked``: the contact is locked (5 failures in a row; 30 minutes), so even the right password
   is refused. Only the audit and the logs keep this apart from ``failed``: a view must speak
   ``LoginResult.speakable``, which says ``failed`` for it, so a caller cannot probe which CPFs exist
@@ -23,11 +25,42 @@ What a caller may learn, and what stays inside:
 - ``too_many_in_call``: this call has had 3 failures; the view explains option 7 and the portal's
   "Esqueci minha senha" and hangs up. Once there, the call gets no more password checks.
 
-``delay_seconds`` grows with the failures from the calling number (any CPF) within an hour: 0 for
-the first, then 2, 4, 8, 16, and 20 at most. The view plays it as a TwiML ``<Pause>`` before asking
-again, so no server thread sleeps. A success does not reset it (a valid login must not buy an
-attacker on the same line a fresh start); it fades after an hour without failures. Callers who
-withhold their number share one count, under ``anonymous``.
+``delay_seconds`` is the pause before the answer, the larger of two:
+
+- The calling number's: grows with the failures from that number (any CPF) within an hour: 0 for
+  the first, then 2, 4, 8, 16, and 20 at most. A success does not reset it (a valid login must
+  not buy an attacker on the same line a fresh start); it fades after an hour without failures.
+  Callers who withhold their number share one count, under ``anonymous``.
+- The line's (``auth.line_failures``): every refused password check on the line counts, any
+  number, any CPF; past 30 within 10 minutes every login on the line, by anyone, waits 2 s,
+  doubling every 10 failures more, up to 20 s. This is what slows password spraying (one common
+  password against many CPFs, a few per call, each call from a new, forged number), which the
+  call's, the CPF's and the number's limits each miss. It is set on every result, ``ok`` too.
+
+The view plays it as a TwiML ``<Pause>`` first, before the answer is spoken, so no server thread
+sleeps. It must play it before a welcome as before a refusal: a pause heard only before refusals
+would give the answer away (silence means "wrong", so hang up and try the next), and the sprayer
+would skip it.
+
+The lock, and denial of service. Five wrong passwords in a row lock the contact for 30 minutes
+(SPEC §3) whoever keyed them, so anyone who knows a CPF can lock its owner out of phone login,
+and keep them out by keying 5 more every 30 minutes. The rule stays, because the alternatives
+weaken the lock against guessing without stopping the lock-out:
+
+- Counting distinct calling numbers (locking only when failures come from several numbers, or
+  sparing the number the contact usually calls from): caller ID is forged at no cost, so an
+  attacker presents the victim's own number, or as many numbers as the rule wants.
+- Locking the caller instead of the contact: the per-number pause does that already, and forged
+  numbers defeat it; a per-CPF lock is the one limit a sprayer or a guesser cannot step around.
+- A shorter lock: gives a guesser more tries per hour against one CPF (5 per lock period).
+
+What bounds the harm instead: locking a victim takes 5 wrong passwords for that CPF, at most 3
+per call, each after the calling number's pause (and the line's, if the attacker also sprays);
+each lock is a WARNING log line (``bad_password_locks``, masked CPF, calling number) and an audit
+row, so a victim kept locked shows up as a lock every 30 minutes, and an admin can lift it at
+once (``contacts unlock``) or set a new password; the locked caller still hears the same answer
+as for a wrong password (nothing leaks), and is pointed to option 7 and the portal's "Esqueci
+minha senha" after 3 tries.
 """
 
 from __future__ import annotations
@@ -43,6 +76,7 @@ from sqlalchemy.orm import Session
 from auth import counters
 from auth.documents import is_valid_cpf, mask_cpf, normalize_document
 from auth.errors import InvalidCpfError, InvalidPasswordError, UnknownContactError
+from auth.line_failures import line_delay_seconds, observe_login
 from auth.models import (
     CALL_SID_LENGTH,
     PHONE_LENGTH,
@@ -58,6 +92,7 @@ from auth.passwords import (
     hash_password,
     is_valid_password,
     password_matches,
+    password_problem,
 )
 
 logger = logging.getLogger(__name__)
@@ -85,6 +120,7 @@ AuditResult = Literal[
 class LoginResult:
     status: LoginStatus
     failures_in_call: int
+    # pause before the answer, whatever it is (ok too): the number's and the line's slowdowns
     delay_seconds: int = 0
     # set only when status == "ok"
     contact_id: int | None = None
@@ -209,9 +245,10 @@ def check_login(
 ) -> LoginCheck:
     """The slow half of ``verify_login``: reads, then runs bcrypt; writes nothing.
 
-    Exactly one bcrypt check of cost ``rounds`` whatever the case (unknown CPF, no password,
-    locked, wrong or right password), none for an invalid CPF or a call already at its limit;
-    plus, after a good password on a cheaper hash, the hashing of its replacement.
+    The work of one bcrypt check of cost ``rounds`` whatever the case (unknown CPF, no password,
+    locked, wrong password; a refusal on a cheaper hash is padded up to it), none for an invalid
+    CPF or a call already at its limit. A right password on a cheaper hash costs its own check,
+    unpadded, plus the hashing of its replacement.
     """
     _check_call_sid(call_sid)
     check = LoginCheck(
@@ -274,10 +311,12 @@ def record_login(session: Session, check: LoginCheck) -> LoginResult:
         audit(result, contact_id)
         in_call = counters.record_call_failure(session, check.call_sid, now)
         from_caller = counters.record_caller_failure(session, check.caller, now)
+        # last: the line's row of the minute is the one every failing login writes
+        on_line = observe_login(session, now, failed=result != "invalid_cpf")
         return LoginResult(
             status="too_many_in_call" if in_call >= MAX_FAILURES_PER_CALL else status,
             failures_in_call=in_call,
-            delay_seconds=caller_delay_seconds(from_caller),
+            delay_seconds=max(caller_delay_seconds(from_caller), line_delay_seconds(on_line)),
         )
 
     if check.failures_so_far >= MAX_FAILURES_PER_CALL:
@@ -307,9 +346,11 @@ def record_login(session: Session, check: LoginCheck) -> LoginResult:
     if check.upgrade is not None:
         _store_upgrade(session, contact_id, *check.upgrade)
     audit("ok", contact_id)
+    on_line = observe_login(session, now, failed=False)
     return LoginResult(
         status="ok",
         failures_in_call=check.failures_so_far,
+        delay_seconds=line_delay_seconds(on_line),
         contact_id=contact_id,
         company_id=check.company_id,
         first_name=first_name_of(check.name),
@@ -362,10 +403,17 @@ def _contact_by_cpf(session: Session, cpf: str) -> Contact:
 def set_password(
     session: Session, cpf: str, password: str, *, now: datetime, rounds: int = DEFAULT_ROUNDS
 ) -> None:
-    """Sets a contact's phone password; this also clears its failures and any lock."""
+    """Sets a contact's phone password; this also clears its failures and any lock.
+
+    Refuses a password that is not 4 to 12 digits, then (once the contact is found) one too easy
+    to guess (``auth.passwords.password_problem``: one digit repeated, a run, the CPF's digits).
+    """
     if not is_valid_password(password):
         raise InvalidPasswordError(f"the password {PASSWORD_RULE}")
     contact = _contact_by_cpf(session, cpf)
+    problem = password_problem(password, contact.cpf)
+    if problem is not None:
+        raise InvalidPasswordError(f"the password {problem}")
     contact.replace_password_hash(hash_password(password, rounds), now)
     logger.info("password set for contact %s (cpf %s)", contact.id, mask_cpf(contact.cpf))
 

@@ -58,8 +58,8 @@ def test_set_password_on_a_terminal_asks_twice_hidden(
     [
         (CPF, "12a4", "the password must be 4 to 12 digits"),
         (CPF, "", "the password must be 4 to 12 digits"),
-        (UNKNOWN_CPF, "1234", "no contact with CPF ***.***.***-05"),
-        ("52998224724", "1234", "***.***.***-24 is not a valid CPF: invalid check digits"),
+        (UNKNOWN_CPF, "4821", "no contact with CPF ***.***.***-05"),
+        ("52998224724", "4821", "***.***.***-24 is not a valid CPF: invalid check digits"),
     ],
 )
 def test_set_password_errors_exit_1(
@@ -95,3 +95,15 @@ def test_unlock_unknown_exits_1(app: Flask, db: Database) -> None:
     result = invoke(app, "unlock", UNKNOWN_CPF)
     assert result.exit_code == 1
     assert result.stderr == "no contact with CPF ***.***.***-05\n"
+
+
+def test_set_password_refuses_a_password_too_easy_to_guess(app: Flask, db: Database) -> None:
+    add_contact(db)
+    before = load_contact(db).password_hash
+
+    result = invoke(app, "set-password", CPF, input="123456\n")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "the password is too easy to guess (consecutive digits, like 1234, 7890 or 4321)\n")
+    assert load_contact(db).password_hash == before

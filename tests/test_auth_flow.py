@@ -194,6 +194,14 @@ def test_a_good_login_welcomes_by_first_name_and_goes_on_to_the_team() -> None:
     assert reply.outcome == Outcome("transferred", f"educacional:{EDUCACIONAL}")
 
 
+def test_a_good_login_waits_out_the_line_wide_slowdown_like_a_refusal() -> None:
+    """While failures spike on the line, a sprayer must not tell a hit by a missing pause."""
+    reply = flow.after_login(MENU, HEADING, TUESDAY_10H,
+                             answered("ok", first_name="Maria", delay=8))
+    assert reply.speech[0] == Speech(pause=8)
+    assert texts(reply) == ["Obrigado, Maria.", TEAM_SAYS]
+
+
 def test_a_contact_without_a_first_name_is_thanked_all_the_same() -> None:
     reply = flow.after_login(MENU, HEADING, TUESDAY_10H, answered("ok", first_name=""))
     assert texts(reply)[0] == prompts.THANKS == "Obrigado."

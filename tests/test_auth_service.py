@@ -401,6 +401,20 @@ def test_failed_login_does_not_rehash(db: Database) -> None:
     assert load_contact(db).password_hash == before
 
 
+def test_a_wrong_password_on_a_cheaper_hash_costs_what_an_unknown_cpf_costs(
+    db: Database, checked_costs: list[int]
+) -> None:
+    """The probe: a contact imported with a cost-4 hash answered a wrong password far sooner
+    than an unknown CPF, so the time told which CPFs exist. The work must be equal."""
+    add_contact(db, rounds=4)
+    attempt(db, password=WRONG_PASSWORD, call_sid="CA-1", rounds=7)
+    known = sum(2**cost for cost in checked_costs)
+    checked_costs.clear()
+    attempt(db, cpf=UNKNOWN_CPF, call_sid="CA-2", rounds=7)
+    assert checked_costs == [7]
+    assert known == sum(2**cost for cost in checked_costs) == 2**7
+
+
 def test_default_cost_is_twelve_for_checks_and_upgrades(
     db: Database, checked_costs: list[int]
 ) -> None:
@@ -502,12 +516,12 @@ def test_set_password_stores_a_hash_of_the_requested_cost_and_clears_the_lock(
 ) -> None:
     fail_in_new_calls(db, 5)
     with db.transaction() as session:
-        set_password(session, "529.982.247-25", "7777", now=NOW, rounds=5)
+        set_password(session, "529.982.247-25", "7413", now=NOW, rounds=5)
 
     contact = load_contact(db)
     assert contact.password_hash is not None and hash_cost(contact.password_hash) == 5
     assert (contact.failed_attempts, contact.locked_until, contact.updated_at) == (0, None, NOW)
-    assert attempt(db, password="7777", call_sid="CA-new", at=timedelta(minutes=1)).ok
+    assert attempt(db, password="7413", call_sid="CA-new", at=timedelta(minutes=1)).ok
     assert attempt(db, call_sid="CA-old", at=timedelta(minutes=2)).status == "failed"
 
 
@@ -516,8 +530,8 @@ def test_set_password_stores_a_hash_of_the_requested_cost_and_clears_the_lock(
     [
         (CPF, "12a4", InvalidPasswordError),
         (CPF, "123", InvalidPasswordError),
-        ("52998224724", "1234", InvalidCpfError),
-        (UNKNOWN_CPF, "1234", UnknownContactError),
+        ("52998224724", "4821", InvalidCpfError),
+        (UNKNOWN_CPF, "4821", UnknownContactError),
     ],
 )
 def test_set_password_refuses(
@@ -527,6 +541,30 @@ def test_set_password_refuses(
     with db.transaction() as session, pytest.raises(error) as raised:
         set_password(session, cpf, password, now=NOW, rounds=ROUNDS)
     assert cpf not in str(raised.value) and password not in str(raised.value)
+    assert load_contact(db).password_hash == before
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("0000", "one digit repeated, like 0000"),
+        ("999999", "one digit repeated, like 0000"),
+        ("1234", "consecutive digits, like 1234, 7890 or 4321"),
+        ("654321", "consecutive digits, like 1234, 7890 or 4321"),
+        ("0123456789", "consecutive digits, like 1234, 7890 or 4321"),
+        ("7890", "consecutive digits, like 1234, 7890 or 4321"),
+        ("5299", "digits of the contact's own CPF"),  # its first digits (CPF 529.982.247-25)
+        ("4725", "digits of the contact's own CPF"),  # its last
+        ("9822472", "digits of the contact's own CPF"),
+    ],
+)
+def test_set_password_refuses_a_password_too_easy_to_guess(
+    db: Database, contact_id: int, password: str, reason: str
+) -> None:
+    before = load_contact(db).password_hash
+    with db.transaction() as session, pytest.raises(InvalidPasswordError) as raised:
+        set_password(session, "529.982.247-25", password, now=NOW, rounds=ROUNDS)
+    assert str(raised.value) == f"the password is too easy to guess ({reason})"
     assert load_contact(db).password_hash == before
 
 

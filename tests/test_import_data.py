@@ -19,6 +19,7 @@ from auth.models import Company, Contact
 from auth.passwords import hash_cost, hash_password
 from database.session import Database
 from importer import ImportRejected, load_import_file
+from importer.errors import RecordError
 from importer.sections import ImportSection
 from tests.conftest_auth import (
     CNPJ,
@@ -155,7 +156,7 @@ def test_the_password_is_stored_only_as_a_hash(db: Database) -> None:
 
 
 def test_a_given_password_hash_is_stored_as_is(db: Database) -> None:
-    given_hash = hash_password("9999", 4)
+    given_hash = hash_password("9517", 4)
     payload = good_file()
     payload["contacts"][0] = {"cpf": CPF, "name": "Maria", "company": CNPJ,
                               "password_hash": given_hash}
@@ -164,14 +165,65 @@ def test_a_given_password_hash_is_stored_as_is(db: Database) -> None:
     assert not import_data(db, payload, rounds=ROUNDS).changed
 
 
-@pytest.mark.parametrize("cost", [4, 14])
-def test_a_given_hash_of_cost_4_to_14_is_accepted(db: Database, cost: int) -> None:
-    given_hash = f"$2b${cost:02d}$" + "a" * 53  # not a real hash: the import never checks it
+def given_hash_file(cost: int) -> dict[str, Any]:
     payload = good_file()
     payload["contacts"][0] = {"cpf": CPF, "name": "Maria", "company": CNPJ,
-                              "password_hash": given_hash}
-    import_data(db, payload, rounds=ROUNDS)
-    assert load_contact(db).password_hash == given_hash
+                              "password_hash": f"$2b${cost:02d}$" + "a" * 53}
+    return payload  # not a real hash: the import never checks it against a password
+
+
+@pytest.mark.parametrize(("rounds", "cost"), [(4, 4), (12, 10), (12, 11), (12, 12), (16, 16)])
+def test_a_given_hash_from_cost_10_to_the_configured_cost_is_accepted(
+    db: Database, rounds: int, cost: int
+) -> None:
+    """From OWASP's floor of 10 to BCRYPT_ROUNDS; tests run at cost 4, where 4 is the floor."""
+    payload = given_hash_file(cost)
+    import_data(db, payload, rounds=rounds)
+    assert load_contact(db).password_hash == payload["contacts"][0]["password_hash"]
+
+
+@pytest.mark.parametrize(("rounds", "cost", "why"), [
+    (12, 4, "is below 10, the least accepted"),  # the probe's: 6 ms against 218 ms
+    (12, 9, "is below 10, the least accepted"),
+    (12, 13, "is above the configured cost 12 (BCRYPT_ROUNDS)"),
+    (12, 31, "is above the configured cost 12 (BCRYPT_ROUNDS)"),
+    (4, 5, "is above the configured cost 4 (BCRYPT_ROUNDS)"),
+    (4, 14, "is above the configured cost 4 (BCRYPT_ROUNDS)"),
+])
+def test_a_given_hash_of_another_cost_is_refused_with_the_record_named(
+    db: Database, rounds: int, cost: int, why: str
+) -> None:
+    before = (row_counts(db), snapshot(db))
+    with pytest.raises(ImportRejected) as rejected:
+        import_data(db, given_hash_file(cost), rounds=rounds)
+    assert (row_counts(db), snapshot(db)) == before
+    [problem] = rejected.value.problems
+    assert problem.startswith(f"contacts[0].password_hash: bcrypt cost {cost} {why}")
+    accepted = "10 to 12" if rounds == 12 else "4"
+    assert problem.endswith(
+        f"; give the plain password instead (hashed here at cost {rounds}), or a hash of cost "
+        f"{accepted}")
+
+
+def test_the_message_for_a_cheap_hash_says_why() -> None:
+    record = ContactRecord.model_validate(given_hash_file(4)["contacts"][0])
+    with pytest.raises(RecordError) as refused:
+        ContactsSection().upsert(None, record, rounds=12)  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "password_hash: bcrypt cost 4 is below 10, the least accepted: a copy of the hash would "
+        "be cracked too easily; give the plain password instead (hashed here at cost 12), or a "
+        "hash of cost 10 to 12")
+
+
+def test_a_hash_made_here_from_a_plain_password_is_not_refused_for_its_cost(
+    db: Database,
+) -> None:
+    """A stored hash costlier than BCRYPT_ROUNDS (the setting was lowered) is kept by a re-import
+    of the same plain password: it was not given by the file."""
+    import_data(db, good_file(), rounds=5)
+    stored = load_contact(db).password_hash
+    assert not import_data(db, good_file(), rounds=4).changed
+    assert load_contact(db).password_hash == stored
 
 
 def test_a_new_password_replaces_the_hash_and_clears_the_lock(db: Database) -> None:
@@ -262,6 +314,14 @@ BAD_CONTACTS: list[tuple[str, dict[str, object], str]] = [
     ("long password", contact(password="1234567890123"),
      "contacts[2].password: must be 4 to 12 digits"),
     ("letters", contact(password="12ab"), "contacts[2].password: must be 4 to 12 digits"),
+    ("repeated digit", contact(password="999999"),
+     "contacts[2].password: is too easy to guess (one digit repeated, like 0000)"),
+    ("run", contact(password="654321"),
+     "contacts[2].password: is too easy to guess (consecutive digits, like 1234, 7890 or 4321)"),
+    ("run round 9 to 0", contact(password="8901"),
+     "contacts[2].password: is too easy to guess (consecutive digits, like 1234, 7890 or 4321)"),
+    ("the cpf's digits", contact(password="78909"),  # CPF 123.456.789-09
+     "contacts[2].password: is too easy to guess (digits of the contact's own CPF)"),
     ("numeric json", contact(password=482913),
      "contacts[2].password: Input should be a valid string"),
     ("bad hash", contact(password_hash="$2b$12$tooShort"),
@@ -269,10 +329,10 @@ BAD_CONTACTS: list[tuple[str, dict[str, object], str]] = [
     ("not bcrypt", contact(password_hash="5f4dcc3b5aa765d61d8327deb882cf99"),
      "contacts[2].password_hash: must be a bcrypt hash"),
     ("cost 31 hash", contact(password_hash="$2b$31$" + "a" * 53),
-     "contacts[2].password_hash: bcrypt cost 31 is too high: at most 14"),
+     "contacts[2].password_hash: bcrypt cost 31 is above the configured cost 4"),
     ("cost 15 hash", contact(password_hash="$2b$15$" + "a" * 53),
-     "contacts[2].password_hash: bcrypt cost 15 is too high: at most 14"),
-    ("both secrets", contact(password="1234", password_hash=hash_password("1234", 4)),
+     "contacts[2].password_hash: bcrypt cost 15 is above the configured cost 4"),
+    ("both secrets", contact(password="4821", password_hash=hash_password("4821", 4)),
      "contacts[2]: give password or password_hash, not both"),
     ("duplicate", contact(cpf=CPF), "contacts[2].cpf: same cpf as contacts[0]"),
     ("duplicate punctuated", contact(cpf="111.444.777-35"),

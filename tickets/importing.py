@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from auth.documents import cnpj_problem, normalize_document
 from auth.models import Company
 from importer.errors import RecordError
+from importer.fields import SpeakableText
 from importer.sections import ImportSection, assign_changed
 from tickets.enums import Area, ClosedHow, EventKind, TicketStatus
 from tickets.models import Specialist, Ticket, TicketEvent
@@ -49,7 +50,7 @@ class SpecialistRecord(BaseModel):
     model_config = _RECORD
 
     key: SpecialistKey
-    name: Annotated[str, Field(min_length=1, max_length=120)]
+    name: Annotated[str, Field(min_length=1, max_length=120), SpeakableText]
     area: Area
     phone: Annotated[str, AfterValidator(_e164)]
 
@@ -62,7 +63,7 @@ class TicketRecord(BaseModel):
     area: Area
     status: TicketStatus
     specialist: SpecialistKey | None = None
-    summary: Annotated[str, Field(max_length=2000)]
+    summary: Annotated[str, Field(max_length=2000), SpeakableText]
     opened_at: AwareDatetime
     solution_at: AwareDatetime | None = None
     postponed: StrictBool | None = None
