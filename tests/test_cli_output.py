@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from contextlib import closing
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
