@@ -55,7 +55,9 @@ def post(signed: SignedClient, url: str, sid: str = SID, **extra: str) -> Doc:
 
 def walk(signed: SignedClient, keys: list[str | None], sid: str = SID,
          clock: Clock | None = None, every: timedelta = timedelta(seconds=5),
-         **fields: str) -> Doc:
+         fields: dict[str, str] | None = None) -> Doc:
+    """Calls in, then keys ``keys`` (None: silence); ``fields`` go with every request."""
+    fields = fields or {}
     doc = post(signed, "/voice", sid, **fields)
     for key in keys:
         if clock is not None:
@@ -314,7 +316,7 @@ def test_a_long_caller_id_neither_breaks_the_record_nor_loses_other_calls(
     it in the same batch."""
     long_id = "sip:" + "a" * 90 + "@pbx.escola.example.com.br"
     other = "CA" + "d" * 32
-    walk(signed, ["2"], SID, **{field: long_id})
+    walk(signed, ["2"], SID, fields={field: long_id})
     walk(signed, ["2"], other)
     app.extensions["call_recorder"].flush()
     assert row_of(app, other).path == "principal,suporte"

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -41,7 +42,7 @@ def greeting(signed: SignedClient, sid: str = SID) -> str:
     return Doc.parse(response.data).spoken()
 
 
-def health(app: Flask) -> dict[str, object]:
+def health(app: Flask) -> dict[str, Any]:  # the JSON /healthz answers
     response = app.test_client().get("/healthz")
     assert response.status_code == 200, response.data
     return response.get_json()

@@ -40,8 +40,9 @@ CALL_SID = "CA" + "1" * 32
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
 
 
-def sp(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SAO_PAULO)  # type: ignore[misc]
+def sp(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+       microsecond: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=SAO_PAULO)
 
 
 SOLUTION_AT = sp(2026, 11, 20, 16, 0)
@@ -134,9 +135,9 @@ def test_migration_matches_models(database_url: str) -> None:
     finally:
         engine.dispose()
 
-    def table_of(diff: object) -> str | None:
+    def table_of(diff: tuple[object, ...] | list[tuple[object, ...]]) -> str | None:
         item = diff[0] if isinstance(diff, list) else diff
-        for part in item:  # type: ignore[attr-defined]
+        for part in item:
             if isinstance(part, str) and part in TICKET_TABLES:
                 return part
             table = getattr(part, "table", None)

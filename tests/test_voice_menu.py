@@ -38,7 +38,8 @@ def test_incoming_call_offers_the_main_menu_in_portuguese(signed: SignedClient) 
     assert "tecle 7" in doc.spoken()
     # Silence comes back to the same step instead of falling off the document.
     assert doc.verbs == ["Gather", "Redirect"]
-    assert doc.first("Redirect").text == gather.attrib["action"]
+    redirect = doc.first("Redirect")
+    assert redirect is not None and redirect.text == gather.attrib["action"]
 
 
 def test_option_7_goes_to_the_registration_team_without_login(signed: SignedClient) -> None:
