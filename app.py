@@ -90,7 +90,7 @@ def register_extensions(app: Flask) -> None:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,  # type: ignore[method-assign]
                                 x_port=hops, x_prefix=hops)
-    from ivr.webhook import install
+    from ivr.provider import install
 
     install(app)
 

@@ -8,14 +8,13 @@ hands back the new value with RETURNING (SQLite >= 3.35 and PostgreSQL).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, literal, null, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from auth.models import CallerFailure, CallLogin, Contact
 from database.base import UTCDateTime
+from database.upsert import upsert
 
 LOCK_THRESHOLD = 5
 LOCK_DURATION = timedelta(minutes=30)
@@ -23,16 +22,6 @@ CALLER_WINDOW = timedelta(hours=1)
 # No call lasts this long (the provider ends calls within a day): a login row this old belongs
 # to a call whose status callback was lost.
 STALE_CALL_LOGIN = timedelta(days=2)
-
-
-def _upsert(session: Session, entity: type[Any]) -> Any:
-    """``INSERT`` that supports ``ON CONFLICT DO UPDATE`` for the session's database."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        return sqlite.insert(entity)
-    if dialect == "postgresql":
-        return postgresql.insert(entity)
-    raise RuntimeError(f"login counters support SQLite and PostgreSQL, not {dialect}")
 
 
 def _utc(value: datetime) -> ColumnElement[datetime]:
@@ -84,7 +73,7 @@ def clear_contact_failures(session: Session, contact_id: int, now: datetime) -> 
 
 def record_call_failure(session: Session, call_sid: str, now: datetime) -> int:
     """Counts one failure of this call; returns the call's failures so far."""
-    statement = _upsert(session, CallLogin).values(call_sid=call_sid, failures=1, updated_at=now)
+    statement = upsert(session, CallLogin).values(call_sid=call_sid, failures=1, updated_at=now)
     statement = statement.on_conflict_do_update(
         index_elements=[CallLogin.call_sid],
         set_={"failures": CallLogin.failures + 1, "updated_at": statement.excluded.updated_at},
@@ -98,7 +87,7 @@ def bind_call_login(
     """Records who is logged in on this call (a later login on the same call replaces it), and
     clears the logins of calls whose status callback never came."""
     session.execute(delete(CallLogin).where(CallLogin.updated_at < now - STALE_CALL_LOGIN))
-    statement = _upsert(session, CallLogin).values(
+    statement = upsert(session, CallLogin).values(
         call_sid=call_sid,
         contact_id=contact_id,
         company_id=company_id,
@@ -124,7 +113,7 @@ def record_caller_failure(session: Session, caller: str, now: datetime) -> int:
 
     Returns the failures within the window, this one included.
     """
-    statement = _upsert(session, CallerFailure).values(
+    statement = upsert(session, CallerFailure).values(
         caller=caller, failures=1, last_failure_at=now
     )
     statement = statement.on_conflict_do_update(

@@ -1,4 +1,4 @@
-"""The ``companies`` and ``contacts`` sections of the ``data import`` file (SPEC §4).
+"""The ``companies`` and ``contacts`` sections of an import file (docs/rules.md#import-format).
 
 A company is identified by its CNPJ, a contact by its CPF: importing a file twice changes nothing.
 A contact names its company by CNPJ (in the database or earlier in the same file). A plaintext

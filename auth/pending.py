@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from database.base import Base, UTCDateTime
+from database.upsert import upsert
 
 PENDING_FOR = timedelta(minutes=10)
 SWEEP_AFTER = timedelta(hours=1)
@@ -48,10 +48,10 @@ class PendingCpf:
 def remember_cpf(session: Session, call_sid: str, cpf: str, now: datetime) -> None:
     """Keeps the CPF for this call's password step (replacing an earlier one of the call)."""
     session.execute(delete(PendingLogin).where(PendingLogin.keyed_at < now - SWEEP_AFTER))
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(PendingLogin).values(call_sid=call_sid, cpf=cpf, keyed_at=now)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=[PendingLogin.call_sid], set_={"cpf": cpf, "keyed_at": now}
+    statement = upsert(session, PendingLogin).values(call_sid=call_sid, cpf=cpf, keyed_at=now)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[PendingLogin.call_sid],
+        set_={"cpf": statement.excluded.cpf, "keyed_at": statement.excluded.keyed_at},
     ))
 
 

@@ -1,4 +1,4 @@
-"""Phone login rules (SPEC §3): CPF + numeric password, checked against the database.
+"""Phone login rules (docs/rules.md#login): CPF and numeric password, checked in the database.
 
 Every function takes the session from its caller, who commits. Commit after ``verify_login``
 whatever its status: the failure counts and the audit row are part of the answer. Time is passed

@@ -37,7 +37,6 @@ from ivr.state import CallState
 
 # Webhook endpoints the provider is sent back to (Flask endpoint names, resolved by the views).
 STEP = "ivr.step"
-ENTER = "ivr.enter"
 DIALED = "ivr.dialed"
 RECORDED = "ivr.recorded"
 LOGIN = "auth.login"

@@ -5,15 +5,20 @@ from __future__ import annotations
 import logging
 
 from flask import Response, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ivr import engine
-from ivr.twiml import Voice, render_plain
-from ivr.webhook import TWIML, now, parse_form, registry, signature_ok, twiml
+from ivr.current import now, registry
+from ivr.provider import forbidden, parse_form, signature_ok
+from ivr.respond import TWIML, answer
+from ivr.twiml import Voice, plain
 
 log = logging.getLogger(__name__)
 
 LAST_RESORT = "Desculpe, tivemos um problema. Por favor, ligue novamente em alguns minutos."
+# The shipped menu's voice: used only when no menu could be loaded at all.
+LAST_RESORT_VOICE = Voice("Polly.Camila", "pt-BR")
 
 
 def voice_failure_response(error: Exception) -> Response:
@@ -21,25 +26,24 @@ def voice_failure_response(error: Exception) -> Response:
         menu = registry().current()
     except Exception:
         log.exception("no menu available while handling a failure")
-        return Response(render_plain(LAST_RESORT, Voice("Polly.Camila", "pt-BR")), mimetype=TWIML)
+        return _last_resort()
     if isinstance(error, HTTPException):
         # An unknown /voice path or method. Not from the provider: refused like any unsigned
         # request. From the provider: a call we cannot place, started over.
         if not signature_ok(parse_form()):
-            return Response("Forbidden\n", status=403, mimetype="text/plain")
+            return forbidden()
         log.warning("unknown voice URL %s %s (%s)", request.method, request.path, error.code)
         reply = engine.restart(menu, now(), engine.CallContext(), menu.settings.menu_changed)
-        return twiml(reply, menu)
+        return answer(reply, menu)
     log.error("failure on %s for call %s: %s", request.path, g.get("call_sid", "-"),
-              type(error).__name__, exc_info=current_app.debug or not _is_database_error(error))
+              type(error).__name__,
+              exc_info=current_app.debug or not isinstance(error, SQLAlchemyError))
     try:
-        return twiml(engine.on_failure(menu, now()), menu)
+        return answer(engine.on_failure(menu, now()), menu)
     except Exception:
         log.exception("could not build the failure reply")
-        return Response(render_plain(LAST_RESORT, Voice("Polly.Camila", "pt-BR")), mimetype=TWIML)
+        return _last_resort()
 
 
-def _is_database_error(error: Exception) -> bool:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    return isinstance(error, SQLAlchemyError)
+def _last_resort() -> Response:
+    return Response(plain(LAST_RESORT, LAST_RESORT_VOICE), mimetype=TWIML)

@@ -1,4 +1,4 @@
-"""Opening hours of a support line (SPEC §3).
+"""Opening hours of a support line (``docs/rules.md#hours``).
 
 Pure module: no Flask, no database, no Twilio. The current time is always
 passed in, so every rule can be tested with explicit datetimes.

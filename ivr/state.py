@@ -42,10 +42,6 @@ class CallState:
     def bump_silence(self) -> CallState:
         return replace(self, silence=min(self.silence + 1, MAX_COUNT))
 
-    @property
-    def attempts(self) -> int:
-        return self.invalid + self.silence
-
     def encode(self) -> str:
         return _SEPARATOR.join(
             (self.node, str(self.invalid), str(self.silence), self.entry, "-".join(self.path))

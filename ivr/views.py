@@ -8,28 +8,22 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify
 
 from auth import pending
 from auth.service import current_login, end_call
 from database.flask_ext import get_db, request_session
 from database.migrate import schema_is_current
 from ivr import engine
+from ivr.action_urls import call_state
 from ivr.actions import Reply
 from ivr.calls.events import CallCompleted
 from ivr.calls.store import complete_call
+from ivr.current import now, recorder, registry
 from ivr.menu import Menu
+from ivr.provider import Form, caller_number, provider_webhook
+from ivr.respond import answer
 from ivr.state import CallState
-from ivr.webhook import (
-    Form,
-    caller_number,
-    now,
-    provider_webhook,
-    query_value,
-    recorder,
-    registry,
-    twiml,
-)
 
 log = logging.getLogger(__name__)
 
@@ -47,26 +41,22 @@ def call_context() -> engine.CallContext:
     return engine.CallContext(is_logged_in=is_logged_in)
 
 
-def _state() -> CallState | None:
-    return CallState.decode(query_value(request.environ, "s"))
-
-
 @bp.post("/voice")
 @provider_webhook
 def incoming(form: Form) -> Response:
     menu = registry().current()
     reply = engine.start(menu, now(), call_context())
     main = menu.settings.main_menu
-    return twiml(reply, menu, CallState(node=main, path=(main,)))
+    return answer(reply, menu, CallState(node=main, path=(main,)))
 
 
 def _step(form: Form, handle: Callable[[Menu, CallState], Reply]) -> Response:
     """A webhook of a call in progress: its state from the URL, or the main menu again."""
     menu = registry().current()
-    state = _state()
+    state = call_state()
     if state is None:
-        return twiml(engine.restart(menu, now(), call_context(), menu.settings.menu_changed), menu)
-    return twiml(handle(menu, state), menu, state)
+        return answer(engine.restart(menu, now(), call_context(), menu.settings.menu_changed), menu)
+    return answer(handle(menu, state), menu, state)
 
 
 @bp.post("/voice/step")
@@ -74,12 +64,6 @@ def _step(form: Form, handle: Callable[[Menu, CallState], Reply]) -> Response:
 def step(form: Form) -> Response:
     return _step(form, lambda menu, state: engine.on_keys(
         menu, state, form.get("Digits"), now(), call_context()))
-
-
-@bp.post("/voice/enter")
-@provider_webhook
-def enter(form: Form) -> Response:
-    return _step(form, lambda menu, state: engine.enter(menu, state, now(), call_context()))
 
 
 @bp.post("/voice/dialed")
@@ -93,8 +77,8 @@ def dialed(form: Form) -> Response:
 @provider_webhook
 def recorded(form: Form) -> Response:
     menu = registry().current()
-    state = _state() or CallState(node=menu.settings.main_menu)
-    return twiml(engine.on_recording(menu, state, form.get("RecordingUrl")), menu, state)
+    state = call_state() or CallState(node=menu.settings.main_menu)
+    return answer(engine.on_recording(menu, state, form.get("RecordingUrl")), menu, state)
 
 
 @bp.post("/voice/status")

@@ -1,4 +1,4 @@
-"""The phone login rules (SPEC §3), with time injected."""
+"""The phone login rules (``docs/rules.md#login``), with time injected."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``import_data``: validation, one transaction, identity by key (SPEC §4)."""
+"""``import_data``: validation, one transaction, identity by key (docs/rules.md#import-format)."""
 
 from __future__ import annotations
 

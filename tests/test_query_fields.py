@@ -3,35 +3,34 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 
+from ivr.action_urls import call_state, query_counter, query_value
 from ivr.state import CallState
-from ivr.webhook import MAX_FIELDS, query_counter, query_value
 
 
-def environ(query: str) -> dict[str, object]:
-    return {"QUERY_STRING": query}
+def test_fields_are_read_decoded_and_the_first_of_a_repeated_one_wins(app: Flask) -> None:
+    query = "s=principal.0.0..principal&q=1&s=other&r=n%C3%A3o+chegou"
+    with app.test_request_context("/voice/step?" + query, method="POST"):
+        assert query_value("s") == "principal.0.0..principal"
+        assert query_value("r") == "não chegou"
+        assert query_value("q") == "1"
+        assert query_value("missing") is None
+        assert call_state() == CallState(node="principal", path=("principal",))
 
 
-def test_fields_are_read_decoded_and_the_first_of_a_repeated_one_wins() -> None:
-    env = environ("s=principal.0.0..principal&q=1&s=other&r=n%C3%A3o+chegou")
-    assert query_value(env, "s") == "principal.0.0..principal"
-    assert query_value(env, "r") == "não chegou"
-    assert query_value(env, "q") == "1"
-    assert query_value(env, "missing") is None
-
-
-def test_no_query_and_an_oversized_query_have_no_fields() -> None:
-    assert query_value(environ(""), "s") is None
-    assert query_value({}, "s") is None
-    flood = "&".join(f"f{n}=1" for n in range(MAX_FIELDS + 1)) + "&s=x"
-    assert query_value(environ(flood), "s") is None
+def test_no_query_has_no_fields_and_no_state(app: Flask) -> None:
+    with app.test_request_context("/voice/step", method="POST"):
+        assert query_value("s") is None
+        assert call_state() is None
 
 
 @pytest.mark.parametrize(("raw", "count"), [
     ("i=3", 3), ("i=0", 0), ("i=12", 0), ("i=-1", 0), ("i=x", 0), ("i=", 0), ("", 0), ("i=٣", 0),
 ])
-def test_a_counter_is_one_digit_or_zero(raw: str, count: int) -> None:
-    assert query_counter(environ(raw), "i") == count
+def test_a_counter_is_one_digit_or_zero(app: Flask, raw: str, count: int) -> None:
+    with app.test_request_context("/voice/step?" + raw, method="POST"):
+        assert query_counter("i") == count
 
 
 @pytest.mark.parametrize("raw", [

@@ -1,5 +1,4 @@
-"""Action URLs are built from each endpoint's path looked up once: they must read exactly as
-Flask's ``url_for`` writes them, under any script root and public base URL."""
+"""Action URLs carry the call state and read right under any script root and public base URL."""
 
 from __future__ import annotations
 
@@ -9,9 +8,9 @@ from flask import Flask, url_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ivr.action_urls import resume_url
 from ivr.actions import Resume
 from ivr.state import CallState
-from ivr.webhook import resume_url
 from tests.twiml import Doc
 
 NODE = st.one_of(st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True),

@@ -1,4 +1,4 @@
-"""Tests for ivr.schedule (SPEC §3 opening hours)."""
+"""Tests for ivr.schedule (``docs/rules.md#hours``)."""
 
 from __future__ import annotations
 

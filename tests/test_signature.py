@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
 
 from app import create_app, shutdown
 from auth.models import Contact
@@ -152,7 +153,7 @@ def test_a_bad_signature_is_refused_and_changes_nothing(
     elif case == "garbage-header":
         signature = "%%%not base64\x00"
     elif case == "other-path":
-        sent_path = "/voice/enter?s=principal.0.0..principal"
+        sent_path = "/voice/dialed?s=principal.0.0..principal"
     response = post(app, sent_path, sent_form, signature)
     assert_refused(response)
     assert recorded == []
@@ -183,13 +184,13 @@ def test_a_refused_login_step_records_no_attempt(app: Flask, demo_data: None) ->
 
 
 def test_a_chunked_body_without_a_length_is_read(app: Flask) -> None:
-    """The body is read straight from the server when its length is declared; without one
-    (chunked), Werkzeug frames it and the request is judged the same way."""
+    """A chunked body (no length) is read and judged like any other. gunicorn removes the
+    chunking and says so (``wsgi.input_terminated``), as the environ here does."""
     form = call_form(SID, Digits="2")
     url = "/voice/step?s=principal.0.0..principal"
     body = urlencode(form).encode()
     response = app.test_client().post(
-        url, input_stream=io.BytesIO(body),
+        url, input_stream=io.BytesIO(body), environ_overrides={"wsgi.input_terminated": True},
         headers={"X-Twilio-Signature": sign("http://localhost" + url, form),
                  "Content-Type": "application/x-www-form-urlencoded",
                  "Transfer-Encoding": "chunked"})
@@ -380,3 +381,38 @@ def test_row_counts_see_what_a_served_request_writes(app: Flask) -> None:
     served_step(app)
     after = wait_for_calls(app, before["calls"] + 1)
     assert after != before
+
+
+# -- a captured request reshaped (the signature joins URL, names and values unseparated) ----
+
+
+@pytest.mark.parametrize(("cut", "moved"), [
+    # The tail of the URL moved into a field without a name: sorted first, signed the same.
+    ("/voice/step?s=suporte.2.0..principal-suporte", ("", "&q=1")),
+    # ...or into a name that sorts before every field the provider sends.
+    ("/voice/step?s=suporte", (".2.0..principal-suporte&q=1", "")),
+])
+def test_a_captured_request_reshaped_to_sign_the_same_is_refused(
+    app: Flask, recorded: list[object], cut: str, moved: tuple[str, str]
+) -> None:
+    captured_path = "/voice/step?s=suporte.2.0..principal-suporte&q=1"
+    form = call_form(SID, Digits="9")
+    signature = sign("http://localhost" + captured_path, form)
+    reshaped = {**form, moved[0]: moved[1]}
+    # The attack is real: the library computes the same signature for the reshaped request.
+    assert sign("http://localhost" + cut, reshaped) == signature
+    before = snapshot(app)
+    assert_refused(post(app, cut, reshaped, signature))
+    assert recorded == []
+    assert snapshot(app) == before
+
+
+def test_a_signed_form_with_a_repeated_field_is_refused(app: Flask) -> None:
+    pairs = [*call_form(SID).items(), ("Digits", "7"), ("Digits", "2")]
+    url = "/voice/step?s=principal.0.0..principal"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(
+        "http://localhost" + url, MultiDict(pairs))
+    response = app.test_client().post(url, data=urlencode(pairs),
+                                      content_type="application/x-www-form-urlencoded",
+                                      headers={"X-Twilio-Signature": signature})
+    assert_refused(response)

@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivr.actions import Ask, Reply, Resume, Speech
 from ivr.menu.loader import load_menu
+from ivr.prompt_templates import _MARK, template_for
+from ivr.rendering import render
 from ivr.state import CallState
-from ivr.twiml import _MARK, Voice, _build, render
+from ivr.twiml import Voice, build
 from tickets import flow
 from tickets.lookup import TicketView
 
@@ -54,47 +55,43 @@ def test_an_ask_document_equals_the_one_built_through_the_library(
     def url_for(_resume: Resume) -> str:
         return url
 
-    expected = _build(reply, voice, url_for).encode("utf-8", "xmlcharrefreplace")
+    expected = build(reply, voice, url_for).encode("utf-8", "xmlcharrefreplace")
     assert render(reply, voice, url_for) == expected
 
 
-def library_document(reply: Reply, voice: Voice, url: str) -> bytes:
-    """The document built through ``VoiceResponse``, as sent."""
-    return _build(reply, voice, lambda _resume: url).encode("utf-8", "xmlcharrefreplace")
-
-
-def test_ticket_prompts_of_one_shape_each_read_their_own_number() -> None:
-    """Prompts that differ only in their values (one template) each carry their own values."""
+def test_prompts_of_one_shape_are_filled_from_a_template_with_their_own_values() -> None:
     voice = Voice("Polly.Camila", "pt-BR")
-    url = "/t?s=x&a=1"
-    for number in ("12345678", "87654321", "12345678"):
+    shape = ((0, "", False), (0, "", False))
+    assert template_for(shape, 6, 1, "", 0, voice) is not None
+    for number in ("12345678", "87654321"):
         ask = Ask(Resume("tickets.action", CallState("consulta_chamado", entry=number)),
                   (Speech(text="Chamado número"), Speech(text=number, as_digits=True)),
                   timeout=6)
         reply = Reply(then=ask, cacheable=False)
-        document = render(reply, voice, lambda _r: url)
-        assert document == library_document(reply, voice, url)
-        assert f"Chamado número {' '.join(number)}</Say>".encode() in document
+        document = render(reply, voice, lambda _r: "/t?s=x&a=1")
+        assert document == build(reply, voice, lambda _r: "/t?s=x&a=1").encode()
+        assert " ".join(number).encode() in document
         assert b'action="/t?s=x&amp;a=1"' in document
         assert b">/t?s=x&amp;a=1</Redirect>" in document
 
 
-@pytest.mark.parametrize(("voice", "finish_on_key"), [
-    (Voice(f"Polly{_MARK}5{_MARK}", "pt-BR"), ""),  # reads as a slot past the prompt's texts
-    (Voice(f"Polly{_MARK}0{_MARK}", "pt-BR"), ""),  # reads as the first text's slot
-    (Voice("Polly.Camila", "pt-BR"), f"{_MARK}3{_MARK}"),
-    (Voice("Polly.Camila", f"pt{_MARK}-1{_MARK}"), ""),  # reads as the URL's slot
-])
-def test_markers_outside_the_values_still_give_the_library_document(
-    voice: Voice, finish_on_key: str
-) -> None:
-    """A marker in the voice or the Gather's settings would be taken for a slot: the document
-    is still the library's, every time, and nothing fails."""
+def test_a_slot_index_out_of_range_refuses_the_template_instead_of_failing() -> None:
+    voice = Voice(f"Polly{_MARK}5{_MARK}", "pt-BR")
+    assert template_for(((0, "", False),), 6, 1, "", 0, voice) is None
+    assert template_for(((0, "", False),), 6, 1, f"{_MARK}3{_MARK}",
+                         0, Voice("Polly.Camila", "pt-BR")) is None
+
+
+def test_a_shape_whose_template_cannot_be_trusted_is_built_every_time() -> None:
+    """A marker in the voice's name would be taken for a slot: the check refuses the template
+    and the document is built through the library, still correct."""
+    voice = Voice(f"Polly{_MARK}0{_MARK}", "pt-BR")
     ask = Ask(Resume("tickets.action", CallState("consulta_chamado")),
-              (Speech(text="Olá & até"),), timeout=6, finish_on_key=finish_on_key)
+              (Speech(text="Olá & até"),), timeout=6)
+    assert template_for(((0, "", False),), 6, 1, "", 0, voice) is None
     reply = Reply(then=ask, cacheable=False)
-    for _ in range(2):
-        assert render(reply, voice, lambda _r: "/t") == library_document(reply, voice, "/t")
+    assert render(reply, voice, lambda _r: "/t") == build(reply, voice, lambda _r: "/t").encode(
+        "utf-8", "xmlcharrefreplace")
 
 
 def test_ticket_prompts_stay_out_of_the_document_cache_also_after_a_change() -> None:

@@ -1,4 +1,4 @@
-"""The acceptance deadline of a proposed solution (support guide §10, SPEC §3). Pure: the time is
+"""The acceptance deadline of a proposed solution (``docs/rules.md#tickets``). Pure: the time is
 always passed in, nothing here reads a clock or a database.
 
 Definitions, all in São Paulo civil time (``America/Sao_Paulo``):

@@ -1,4 +1,4 @@
-"""The ``specialists`` and ``tickets`` sections of the ``data import`` file (SPEC §4).
+"""The ``specialists`` and ``tickets`` sections of an import file (docs/rules.md#import-format).
 
 A record's identity is its key (specialist) or number (ticket): importing the same file twice
 changes nothing. On update, an optional field the record leaves out keeps its stored value (so a

@@ -9,23 +9,18 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, g
 from sqlalchemy import select
 
 from database.flask_ext import get_db, request_session
 from ivr import engine
+from ivr.action_urls import call_state, query_counter, query_value
 from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
+from ivr.current import now, registry
 from ivr.menu import Menu
+from ivr.provider import Form, provider_webhook
+from ivr.respond import answer
 from ivr.state import CallState
-from ivr.webhook import (
-    Form,
-    now,
-    provider_webhook,
-    query_counter,
-    query_value,
-    registry,
-    twiml,
-)
 from tickets import flow, service
 from tickets.lookup import Caller, TicketView, caller_and_ticket
 from tickets.models import Ticket
@@ -48,13 +43,13 @@ class Visit:
     ticket: TicketView | None
 
     def count(self, name: str) -> int:
-        return query_counter(request.environ, name)
+        return query_counter(name)
 
     def keys(self) -> str:
         return self.form.get("Digits", "").strip()[:16]
 
     def reply(self, reply: Reply) -> Response:
-        return twiml(reply, self.menu, self.state)
+        return answer(reply, self.menu, self.state)
 
     def orm_ticket(self) -> Ticket | None:
         """The ticket as an ORM object, to change it."""
@@ -79,9 +74,9 @@ def ticket_webhook(
         @wraps(view)
         def wrapper(form: Form, *args: Any, **kwargs: Any) -> Response:
             menu = registry().current()
-            state = CallState.decode(query_value(request.environ, "s"))
+            state = call_state()
             if state is None:
-                return twiml(engine.restart(menu, now(), engine.CallContext(),
+                return answer(engine.restart(menu, now(), engine.CallContext(),
                                             menu.settings.menu_changed), menu)
             number = number_of(form, state)
             call_sid = g.call_sid
@@ -89,7 +84,7 @@ def ticket_webhook(
             if found is None:
                 if after_call:
                     return view(Visit(form, menu, state, None, _by_number(number)))
-                return twiml(Reply(then=Redirect(Resume(engine.LOGIN, state))), menu, state)
+                return answer(Reply(then=Redirect(Resume(engine.LOGIN, state))), menu, state)
             caller, ticket = found
             return view(Visit(form, menu, state, caller, ticket))
 
@@ -147,7 +142,7 @@ def number(visit: Visit) -> Response:
     if visit.ticket is None:
         return visit.reply(flow.not_found(visit.menu, visit.state, now(), misses))
     state = visit.state.with_entry(visit.ticket.number)
-    return twiml(flow.ticket_menu(visit.menu, state, visit.ticket, now()), visit.menu, state)
+    return answer(flow.ticket_menu(visit.menu, state, visit.ticket, now()), visit.menu, state)
 
 
 @bp.post("/action")
@@ -165,11 +160,11 @@ def confirm(visit: Visit) -> Response:
     ticket = visit.orm_ticket()
     if ticket is None or visit.caller is None:
         return _gone(visit)
-    change = query_value(request.environ, "a") or ""
+    change = query_value("a") or ""
     keys = visit.keys()
     if keys == visit.menu.settings.repeat_key and change in flow.CONFIRM_TEXT:
         return visit.reply(flow.ask_confirmation(visit.menu, visit.state, change,
-                                                 query_value(request.environ, "r") or ""))
+                                                 query_value("r") or ""))
     if keys != "1" or change not in flow.CONFIRM_TEXT:
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
                                             say(flow.CANCELLED), full=False))
@@ -183,7 +178,7 @@ def confirm(visit: Visit) -> Response:
             service.postpone(session, ticket, contact, g.call_sid, moment)
         else:
             service.reject(session, ticket, contact, g.call_sid, moment,
-                           query_value(request.environ, "r") or None)
+                           query_value("r") or None)
         session.commit()
     except service.TicketError as refused:
         session.rollback()

@@ -2,8 +2,9 @@
 
 Webhook handlers only append to an in-process queue. Busy workers write it in small batches in
 the gap after a response is sent; a background thread writes what a quiet worker leaves queued.
-A crash loses at most the last fraction of a second of steps, which SPEC §5 allows ("at most
-the step in flight"), and no caller waits on the database.
+No caller waits on the database; in exchange a worker killed outright loses the steps it
+queued in its last half second (``FLUSH_SECONDS``), more than the one step in flight that
+``docs/rules.md#call-records`` allows.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class CallRecorder:
         self._queue.put(event)
 
     def flush_is_due(self) -> bool:
-        """Enough is queued to write in the gap after this response (see ``ivr.webhook``)."""
+        """Enough is queued to write in the gap after this response (see ``ivr.respond``)."""
         return self._queue.qsize() >= INLINE_BATCH
 
     # -- writer ---------------------------------------------------------------------------

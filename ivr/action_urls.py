@@ -1,0 +1,38 @@
+"""The action URLs the server sends the provider back to, and what they carry.
+
+A call's place in the tree (``s=``, a ``CallState``) and a step's retry counters ride in the
+query string of the URL the provider signs, so any worker serves the next step without a read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request, url_for
+
+from ivr.actions import Resume
+from ivr.state import CallState
+
+
+def query_value(name: str) -> str | None:
+    """One field of this request's query string (the first, if repeated)."""
+    return request.args.get(name)
+
+
+def query_counter(name: str) -> int:
+    """A retry counter: one ASCII digit, anything else counts as 0 (``int`` would also take
+    other scripts' digits)."""
+    raw = query_value(name) or "0"
+    return int(raw) if len(raw) == 1 and raw.isascii() and raw.isdigit() else 0
+
+
+def call_state() -> CallState | None:
+    """Where the call is, from the URL; None for a URL that carries no valid state."""
+    return CallState.decode(query_value("s"))
+
+
+def resume_url(resume: Resume) -> str:
+    """Relative unless PUBLIC_BASE_URL is set: some providers want absolute action URLs."""
+    values: dict[str, Any] = {"s": resume.state.encode(), **dict(resume.params)}  # **values
+    path = url_for(resume.endpoint, **values)
+    return f"{current_app.config['PUBLIC_BASE_URL'] or ''}{path}"
