@@ -1,5 +1,6 @@
 # make run   - the server on the embedded default: SQLite, the shipped menus.yaml, demo data
 # make test  - the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+# make lint  - ruff and mypy over the whole project (settings in pyproject.toml)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -28,6 +29,7 @@ test: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(BIN)/.installed
 	$(BIN)/python scripts/bench.py

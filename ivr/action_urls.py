@@ -6,6 +6,8 @@ query string of the URL the provider signs, so any worker serves the next step w
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, request, url_for
 
 from ivr.actions import Resume
@@ -31,5 +33,6 @@ def call_state() -> CallState | None:
 
 def resume_url(resume: Resume) -> str:
     """Relative unless PUBLIC_BASE_URL is set: some providers want absolute action URLs."""
-    path = url_for(resume.endpoint, s=resume.state.encode(), **dict(resume.params))
+    values: dict[str, Any] = {"s": resume.state.encode(), **dict(resume.params)}  # **values
+    path = url_for(resume.endpoint, **values)
     return f"{current_app.config['PUBLIC_BASE_URL'] or ''}{path}"

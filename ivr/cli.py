@@ -80,9 +80,9 @@ def tree_lines(menu: Menu) -> list[str]:
             fallbacks = {"unanswered": node.on_unanswered, "busy": node.on_busy,
                          "no answer": node.on_no_answer, "failed": node.on_failed,
                          "closed": node.when_closed}
-            for why, target in fallbacks.items():
-                if target:
-                    walk(target, f"if {why}", depth + 1)
+            for why, fallback in fallbacks.items():
+                if fallback:
+                    walk(fallback, f"if {why}", depth + 1)
         elif isinstance(node, MessageNode):
             lines.append(f"{label}{lock}: message" + ("" if node.next else ", then hang up"))
             if node.next:

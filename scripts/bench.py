@@ -505,7 +505,7 @@ def measure(request_set: RequestSet, app: Gunicorn, bare: Gunicorn, load: Load,
     outcome = Outcome(request_set.scenario, Measure(), Measure(),
                       connections=connections or load.connections)
     assert outcome.app is not None and outcome.bare is not None
-    plan = [(bare, None), (app, None)] * (warmup > 0)
+    plan: list[tuple[Gunicorn, Measure | None]] = [(bare, None), (app, None)] * (warmup > 0)
     plan += [(bare, outcome.bare), (app, outcome.app)] * rounds
     for server, into in plan:
         duration = max(1, round(seconds / rounds)) if into is not None else warmup

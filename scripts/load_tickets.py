@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from auth.documents import is_valid_cnpj
@@ -240,7 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     # The secondary indexes are built once at the end, faster than row by row; the unique index
     # on number stays, so a duplicate still fails the load.
-    secondary = [index for index in Ticket.__table__.indexes if not index.unique]
+    table = Ticket.__table__
+    assert isinstance(table, Table)  # typed as a FromClause
+    secondary = [index for index in table.indexes if not index.unique]
     with database.engine.begin() as connection:
         for index in secondary:
             index.drop(connection)
@@ -257,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     took = time.perf_counter() - started
 
     with database.session() as session:
-        loaded = session.scalar(select(func.count()).select_from(Ticket))
+        loaded = session.scalar(select(func.count()).select_from(Ticket)) or 0
     lookup, plan = _lookup_timing(database, known_id, args.count)
     print(f"loaded {loaded} tickets into {database.engine.dialect.name} in {took:.1f} s "
           f"({loaded / took:,.0f} rows/s)")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import bcrypt
 import pytest
 from flask import Flask
 
-from auth import cli as auth_cli
 from auth.models import Contact
 from auth.passwords import hash_cost
 from database.session import Database
@@ -38,13 +38,18 @@ def test_set_password_from_stdin(app: Flask, db: Database) -> None:
     assert "7531" not in result.output
 
 
-def test_set_password_on_a_terminal_asks_twice_hidden(
-    app: Flask, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    add_contact(db, password=None)
-    monkeypatch.setattr(auth_cli, "_stdin_is_tty", lambda: True)
+class Terminal(io.BytesIO):
+    """Standard input that says it is a terminal, as an admin's shell's is."""
 
-    result = invoke(app, "set-password", CPF, input="2468\n2468\n")
+    def isatty(self) -> bool:
+        return True
+
+
+def test_set_password_on_a_terminal_asks_twice_hidden(app: Flask, db: Database) -> None:
+    add_contact(db, password=None)
+
+    result = app.test_cli_runner().invoke(args=["contacts", "set-password", CPF],
+                                          input=Terminal(b"2468\n2468\n"))
 
     assert result.exit_code == 0, result.output
     assert "Repeat for confirmation" in result.output

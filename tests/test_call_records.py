@@ -3,7 +3,6 @@ nodes walked and how it ended. Written off the hot path; ``flush()`` forces the 
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from ivr.actions import Outcome
 from ivr.calls.events import CallStarted, CallStepped, Step
 from ivr.calls.models import Call
+from ivr.calls.recorder import CallRecorder
 from ivr.calls.store import upsert_calls, write_steps
 from tests.conftest import OPEN_HOURS, Clock, SignedClient, call_form
 from tests.database_faults import drop_pooled_connections
@@ -25,12 +25,18 @@ LINE = "+551140030015"
 SATURDAY = datetime.fromisoformat("2026-12-05T10:00:00-03:00")
 
 
-@pytest.fixture(autouse=True)
-def recorder_without_thread(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep steps queued until ``flush()`` so what a test reads does not race the writer thread
-    (``test_real_writer_thread_writes_on_its_own`` covers the thread)."""
-    if "real_writer" not in os.environ.get("PYTEST_CURRENT_TEST", ""):
-        monkeypatch.setattr(app.extensions["call_recorder"], "_ensure_thread", lambda: None)
+@pytest.fixture
+def flush_only_recorder(app: Flask) -> CallRecorder:
+    """The app's call recorder without its writer thread: steps wait for ``flush()`` (or a busy
+    worker's write after a response), so what a test reads never races a background write.
+    ``tests/test_call_recorder_thread.py`` covers the thread."""
+    app.extensions["call_recorder"].close()
+    recorder = CallRecorder(app.extensions["database"], background=False)
+    app.extensions["call_recorder"] = recorder
+    return recorder
+
+
+pytestmark = pytest.mark.usefixtures("flush_only_recorder")
 
 
 def row_of(app: Flask, sid: str = SID) -> Call:
@@ -49,7 +55,9 @@ def post(signed: SignedClient, url: str, sid: str = SID, **extra: str) -> Doc:
 
 def walk(signed: SignedClient, keys: list[str | None], sid: str = SID,
          clock: Clock | None = None, every: timedelta = timedelta(seconds=5),
-         **fields: str) -> Doc:
+         fields: dict[str, str] | None = None) -> Doc:
+    """Calls in, then keys ``keys`` (None: silence); ``fields`` go with every request."""
+    fields = fields or {}
     doc = post(signed, "/voice", sid, **fields)
     for key in keys:
         if clock is not None:
@@ -266,15 +274,14 @@ def test_start_fields_keep_their_first_value(app: Flask) -> None:
 
 def test_two_recorders_writing_out_of_order(app: Flask) -> None:
     """Two workers' recorders each hold steps of the same call; the older batch lands last."""
-    from ivr.calls.recorder import CallRecorder
-
     database = app.extensions["database"]
-    worker_a, worker_b = CallRecorder(database), CallRecorder(database)
+    worker_a = CallRecorder(database, background=False)
+    worker_b = CallRecorder(database, background=False)
     t0 = utc(OPEN_HOURS)
-    worker_a._queue.put(CallStarted(SID, CALLER, LINE, t0))
-    worker_a._queue.put(CallStepped(SID, ("principal",), "principal", None,
-                                    t0 + timedelta(seconds=1)))
-    worker_b._queue.put(CallStepped(
+    worker_a.record(CallStarted(SID, CALLER, LINE, t0))
+    worker_a.record(CallStepped(SID, ("principal",), "principal", None,
+                                t0 + timedelta(seconds=1)))
+    worker_b.record(CallStepped(
         SID, ("principal", "cadastro"), "cadastro",
         Outcome("transferred", "cadastro:+5511900000007"), t0 + timedelta(seconds=6)))
     worker_b.flush()
@@ -287,13 +294,11 @@ def test_two_recorders_writing_out_of_order(app: Flask) -> None:
 
 
 def test_events_out_of_order_within_one_batch(app: Flask) -> None:
-    from ivr.calls.recorder import CallRecorder
-
-    recorder = CallRecorder(app.extensions["database"])
+    recorder = CallRecorder(app.extensions["database"], background=False)
     t0 = utc(OPEN_HOURS)
-    recorder._queue.put(CallStepped(SID, ("principal", "suporte", "linha_rm"),
-                                    "linha_rm", None, t0 + timedelta(seconds=8)))
-    recorder._queue.put(CallStepped(SID, ("principal",), "principal", None, t0))
+    recorder.record(CallStepped(SID, ("principal", "suporte", "linha_rm"),
+                                "linha_rm", None, t0 + timedelta(seconds=8)))
+    recorder.record(CallStepped(SID, ("principal",), "principal", None, t0))
     recorder.flush()
     row = row_of(app)
     assert row.path == "principal,suporte,linha_rm"
@@ -311,7 +316,7 @@ def test_a_long_caller_id_neither_breaks_the_record_nor_loses_other_calls(
     it in the same batch."""
     long_id = "sip:" + "a" * 90 + "@pbx.escola.example.com.br"
     other = "CA" + "d" * 32
-    walk(signed, ["2"], SID, **{field: long_id})
+    walk(signed, ["2"], SID, fields={field: long_id})
     walk(signed, ["2"], other)
     app.extensions["call_recorder"].flush()
     assert row_of(app, other).path == "principal,suporte"
@@ -323,21 +328,6 @@ def test_a_long_caller_id_neither_breaks_the_record_nor_loses_other_calls(
                                                        CallDuration="5", **{field: long_id}))
     assert response.status_code == 204, response.data
     assert row_of(app).ended_at is not None
-
-
-def test_real_writer_thread_writes_on_its_own(app: Flask, signed: SignedClient) -> None:
-    walk(signed, ["7"])
-    deadline = time.monotonic() + 3
-    row = None
-    while time.monotonic() < deadline:
-        with app.extensions["database"].transaction() as session:
-            row = session.get(Call, SID)
-            if row is not None and row.outcome == "transferred" and row.from_number:
-                break
-        time.sleep(0.05)
-    assert row is not None
-    assert (row.path, row.outcome, row.from_number) == ("principal,cadastro", "transferred",
-                                                        CALLER)
 
 
 def test_a_busy_worker_writes_records_after_responses_not_on_a_timer(app, signed) -> None:

@@ -17,7 +17,7 @@ def _differences(url: str) -> list[Any]:
     return schema_differences(url, {"calls"}, server_defaults=False)
 
 
-def _indexed_columns(url: str) -> set[str]:
+def _indexed_columns(url: str) -> set[str | None]:
     engine = create_engine(url)
     try:
         return {column for index in inspect(engine).get_indexes("calls")

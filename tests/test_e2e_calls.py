@@ -14,6 +14,7 @@ from tests.e2e import LiveServer, live_server
 from tests.test_voice_login import login, to_team_login
 from tests.test_voice_login import post as login_post
 from tests.test_voice_tickets import hear_ticket, post
+from tickets.enums import TicketStatus
 from tickets.models import Ticket, TicketEvent
 
 
@@ -112,7 +113,7 @@ def test_accept_closes_the_ticket(live: LiveServer) -> None:
 
     with live.database.transaction() as session:
         ticket = session.scalars(select(Ticket).where(Ticket.number == "12345678")).one()
-        ticket.status = "solution_proposed"
+        ticket.status = TicketStatus.SOLUTION_PROPOSED
         ticket.solution_at = datetime.fromisoformat("2026-11-30T09:00:00-03:00")
     doc = hear_ticket(live.caller, sid=sid(700))
     doc = post(live.caller, doc.next_url(), "2", sid(700))

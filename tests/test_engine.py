@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from ivr import engine
-from ivr.actions import Ask, Dial, Hangup, Record, Redirect, Reply
+from ivr.actions import Ask, Dial, Hangup, Record, Redirect, Reply, Resume
 from ivr.menu import Menu, load_menu, parse_menu
+from ivr.menu.schema import MenuNode, NodeBase, VoicemailNode
 from ivr.state import CallState
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +69,21 @@ def dial_target(reply: Reply) -> str:
     return reply.then.target
 
 
+def resume_of(reply: Reply) -> Resume:
+    """Where the reply sends the provider back to: every ending but a hang-up has one."""
+    assert not isinstance(reply.then, Hangup), reply
+    return reply.then.resume
+
+
+N = TypeVar("N", bound=NodeBase)
+
+
+def node_of(name: str, kind: type[N]) -> N:
+    node = MENU.node(name)
+    assert isinstance(node, kind), node
+    return node
+
+
 def asked_at(reply: Reply) -> str:
     assert isinstance(reply.then, Ask), reply
     assert reply.then.resume.endpoint == engine.STEP
@@ -85,7 +102,7 @@ def shipped_menu_with(old: str, new: str) -> Menu:
 def test_a_call_starts_at_the_main_menu() -> None:
     reply = engine.start(MENU, TUESDAY_10H, NOT_LOGGED_IN)
     assert asked_at(reply) == "principal"
-    assert reply.then.resume.state.path == ("principal",)
+    assert resume_of(reply).state.path == ("principal",)
     assert "tecle 7" in spoken(reply)
     assert reply.outcome is None
 
@@ -93,9 +110,9 @@ def test_a_call_starts_at_the_main_menu() -> None:
 def test_option_7_in_hours_dials_the_cadastro_team() -> None:
     reply = walk("7")
     assert dial_target(reply) == CADASTRO
-    assert reply.then.resume.endpoint == engine.DIALED
-    assert reply.then.resume.state.node == "cadastro"
-    assert reply.then.resume.state.path == ("principal", "cadastro")
+    assert resume_of(reply).endpoint == engine.DIALED
+    assert resume_of(reply).state.node == "cadastro"
+    assert resume_of(reply).state.path == ("principal", "cadastro")
     assert "equipe de cadastro" in spoken(reply)
     assert reply.outcome is not None
     assert (reply.outcome.kind, reply.outcome.detail) == ("transferred", f"cadastro:{CADASTRO}")
@@ -134,8 +151,8 @@ def assert_closed_for_cadastro(reply: Reply, reopening: str) -> None:
     assert "suporte.totvs.com.br" in said
     # Self-service is still offered: the fora_do_horario menu listens for a ticket number.
     assert asked_at(reply) == "fora_do_horario"
-    assert reply.then.num_digits == 8
-    assert reply.then.resume.state.path == ("principal", "cadastro", "fora_do_horario")
+    assert isinstance(reply.then, Ask) and reply.then.num_digits == 8
+    assert resume_of(reply).state.path == ("principal", "cadastro", "fora_do_horario")
     assert reply.outcome is not None
     assert (reply.outcome.kind, reply.outcome.detail) == ("closed", "cadastro")
 
@@ -210,19 +227,19 @@ def test_closed_without_when_closed_says_goodbye_and_hangs_up() -> None:
 def test_an_invalid_key_is_counted_and_reprompted_short() -> None:
     reply = walk("5")
     assert asked_at(reply) == "principal"
-    state = reply.then.resume.state
+    state = resume_of(reply).state
     assert (state.invalid, state.silence) == (1, 0)
     assert texts(reply)[0] == INVALID
-    assert spoken(reply) == f"{INVALID} {MENU.node('principal').short_prompt}"
+    assert spoken(reply) == f"{INVALID} {node_of('principal', MenuNode).short_prompt}"
     assert reply.outcome is None
 
 
 def test_silence_is_counted_separately() -> None:
     start = engine.start(MENU, TUESDAY_10H, NOT_LOGGED_IN)
-    reply = engine.on_keys(MENU, start.then.resume.state, None, TUESDAY_10H, NOT_LOGGED_IN)
-    reply = engine.on_keys(MENU, reply.then.resume.state, "", TUESDAY_10H, NOT_LOGGED_IN)
-    reply = engine.on_keys(MENU, reply.then.resume.state, "5", TUESDAY_10H, NOT_LOGGED_IN)
-    state = reply.then.resume.state
+    reply = engine.on_keys(MENU, resume_of(start).state, None, TUESDAY_10H, NOT_LOGGED_IN)
+    reply = engine.on_keys(MENU, resume_of(reply).state, "", TUESDAY_10H, NOT_LOGGED_IN)
+    reply = engine.on_keys(MENU, resume_of(reply).state, "5", TUESDAY_10H, NOT_LOGGED_IN)
+    state = resume_of(reply).state
     assert (state.invalid, state.silence) == (1, 2)
     assert texts(reply)[0] == INVALID
 
@@ -230,15 +247,15 @@ def test_silence_is_counted_separately() -> None:
 def test_silence_reprompts_with_the_silence_message() -> None:
     reply = engine.on_keys(MENU, at("suporte"), "  ", TUESDAY_10H, NOT_LOGGED_IN)
     assert texts(reply)[0] == SILENCE
-    assert reply.then.resume.state.silence == 1
+    assert resume_of(reply).state.silence == 1
 
 
 def test_third_invalid_key_in_hours_gives_up_to_a_person() -> None:
     reply = walk("55")
-    assert asked_at(reply) == "principal" and reply.then.resume.state.invalid == 2
-    reply = engine.on_keys(MENU, reply.then.resume.state, "5", TUESDAY_10H, NOT_LOGGED_IN)
+    assert asked_at(reply) == "principal" and resume_of(reply).state.invalid == 2
+    reply = engine.on_keys(MENU, resume_of(reply).state, "5", TUESDAY_10H, NOT_LOGGED_IN)
     assert dial_target(reply) == RECEPTION
-    assert reply.then.resume.state.node == "atendente"
+    assert resume_of(reply).state.node == "atendente"
     assert texts(reply)[0] == INVALID
     assert reply.outcome is not None
     assert (reply.outcome.kind, reply.outcome.detail) == ("retries_exhausted", "principal")
@@ -266,8 +283,8 @@ def test_retry_limits_come_from_the_settings() -> None:
     menu = shipped_menu_with("max_silence: 3", "max_silence: 5")
     state = at("suporte", silence=3)
     reply = engine.on_keys(menu, state, None, TUESDAY_10H, NOT_LOGGED_IN)
-    assert asked_at(reply) == "suporte" and reply.then.resume.state.silence == 4
-    reply = engine.on_keys(menu, reply.then.resume.state, None, TUESDAY_10H, NOT_LOGGED_IN)
+    assert asked_at(reply) == "suporte" and resume_of(reply).state.silence == 4
+    reply = engine.on_keys(menu, resume_of(reply).state, None, TUESDAY_10H, NOT_LOGGED_IN)
     assert dial_target(reply) == RECEPTION
 
 
@@ -300,18 +317,18 @@ def test_star_repeats_the_full_prompt_and_keeps_the_counters() -> None:
     state = at("oferta_p", invalid=1, silence=1)
     reply = engine.on_keys(MENU, state, "*", TUESDAY_10H, NOT_LOGGED_IN)
     assert asked_at(reply) == "oferta_p"
-    assert reply.then.resume.state == state
-    assert spoken(reply) == MENU.node("oferta_p").prompt
+    assert resume_of(reply).state == state
+    assert spoken(reply) == node_of("oferta_p", MenuNode).prompt
 
 
 def test_zero_goes_back_to_the_main_menu_from_a_submenu() -> None:
     state = at("ofertas", "principal", "suporte", "linha_rm", "educacao", "ofertas", invalid=2)
     reply = engine.on_keys(MENU, state, "0", TUESDAY_10H, NOT_LOGGED_IN)
     assert asked_at(reply) == "principal"
-    new = reply.then.resume.state
+    new = resume_of(reply).state
     assert (new.invalid, new.silence) == (0, 0)
     assert new.path == (*state.path, "principal")
-    assert spoken(reply) == MENU.node("principal").prompt
+    assert spoken(reply) == node_of("principal", MenuNode).prompt
 
 
 def test_zero_at_the_main_menu_is_an_invalid_key() -> None:
@@ -323,16 +340,16 @@ def test_zero_at_the_main_menu_is_an_invalid_key() -> None:
 def test_the_222399_chain_reaches_the_oferta_p_menu() -> None:
     reply = walk("22399")
     assert asked_at(reply) == "oferta_p"
-    assert reply.then.resume.state.path == (
+    assert resume_of(reply).state.path == (
         "principal", "suporte", "linha_rm", "educacao", "ofertas", "oferta_p")
 
 
 def test_eight_digits_at_the_main_menu_carry_the_ticket_number() -> None:
     reply = walk("")
-    reply = engine.on_keys(MENU, reply.then.resume.state, "12345678", TUESDAY_10H, LOGGED_IN)
+    reply = engine.on_keys(MENU, resume_of(reply).state, "12345678", TUESDAY_10H, LOGGED_IN)
     assert isinstance(reply.then, Redirect)
-    assert reply.then.resume.endpoint == engine.TICKET_STATUS
-    state = reply.then.resume.state
+    assert resume_of(reply).endpoint == engine.TICKET_STATUS
+    state = resume_of(reply).state
     assert (state.node, state.entry) == ("consulta_chamado", "12345678")
     assert state.path == ("principal", "consulta_chamado")
 
@@ -341,9 +358,9 @@ def test_eight_digits_without_a_login_go_to_the_login_with_the_entry() -> None:
     reply = engine.on_keys(MENU, at("principal", "principal"), "87654321", TUESDAY_10H,
                            NOT_LOGGED_IN)
     assert isinstance(reply.then, Redirect)
-    assert reply.then.resume.endpoint == engine.LOGIN
-    assert reply.then.resume.state.node == "consulta_chamado"
-    assert reply.then.resume.state.entry == "87654321"
+    assert resume_of(reply).endpoint == engine.LOGIN
+    assert resume_of(reply).state.node == "consulta_chamado"
+    assert resume_of(reply).state.entry == "87654321"
 
 
 def test_the_main_menu_listens_for_eight_digits_ended_by_hash() -> None:
@@ -369,8 +386,8 @@ def test_wrong_length_entries_are_invalid(keys: str) -> None:
 def test_closed_menu_still_accepts_a_ticket_number() -> None:
     reply = engine.on_keys(MENU, at("fora_do_horario"), "12345678", SATURDAY_10H, LOGGED_IN)
     assert isinstance(reply.then, Redirect)
-    assert reply.then.resume.endpoint == engine.TICKET_STATUS
-    assert reply.then.resume.state.entry == "12345678"
+    assert resume_of(reply).endpoint == engine.TICKET_STATUS
+    assert resume_of(reply).state.entry == "12345678"
 
 
 # -- authentication ----------------------------------------------------------------------------
@@ -386,8 +403,8 @@ def test_team_nodes_need_a_login(key: str) -> None:
 
     reply = walk("22399" + key, ctx=engine.CallContext(is_logged_in=not_yet))
     assert isinstance(reply.then, Redirect)
-    assert reply.then.resume.endpoint == engine.LOGIN
-    assert reply.then.resume.state.node == {"1": "educacional", "2": "gestao_financeira",
+    assert resume_of(reply).endpoint == engine.LOGIN
+    assert resume_of(reply).state.node == {"1": "educacional", "2": "gestao_financeira",
                                             "3": "nfe"}[key]
     assert reply.outcome is None
     assert calls == [True]  # asked once, only at the node that needs it
@@ -424,8 +441,8 @@ def test_unanswered_transfer_falls_back_to_voicemail(status: str | None) -> None
     state = at("cadastro")
     reply = engine.on_dial_result(MENU, state, status, TUESDAY_10H, NOT_LOGGED_IN)
     assert isinstance(reply.then, Record)
-    assert reply.then.resume.endpoint == engine.RECORDED
-    assert reply.then.resume.state.node == "recado"
+    assert resume_of(reply).endpoint == engine.RECORDED
+    assert resume_of(reply).state.node == "recado"
     assert reply.then.max_length == 120
     assert "Deixe seu nome" in spoken(reply)
     assert reply.outcome is not None and reply.outcome.kind == "unanswered"
@@ -459,7 +476,7 @@ def test_dial_result_for_a_node_that_is_not_a_transfer_restarts() -> None:
 def test_a_recording_thanks_and_hangs_up() -> None:
     reply = engine.on_recording(MENU, at("recado"), "https://example.com/rec/RE1")
     assert isinstance(reply.then, Hangup)
-    assert texts(reply) == [MENU.node("recado").thanks]
+    assert texts(reply) == [node_of("recado", VoicemailNode).thanks]
     assert reply.outcome is not None
     assert reply.outcome.kind == "voicemail"
     assert reply.outcome.detail == "recado:https://example.com/rec/RE1"
@@ -479,8 +496,8 @@ def test_a_vanished_node_restarts_at_the_main_menu_with_an_apology(handler: str)
         reply = engine.on_dial_result(MENU, state, "busy", TUESDAY_10H, NOT_LOGGED_IN)
     assert asked_at(reply) == "principal"
     assert texts(reply)[0] == MENU_CHANGED
-    assert spoken(reply) == f"{MENU_CHANGED} {MENU.node('principal').prompt}"
-    assert reply.then.resume.state.path == ("principal",)
+    assert spoken(reply) == f"{MENU_CHANGED} {node_of('principal', MenuNode).prompt}"
+    assert resume_of(reply).state.path == ("principal",)
 
 
 def test_keys_posted_to_a_transfer_node_carry_on_from_there() -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import select, text
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
 
 from auth.models import Contact
 from ivr.state import CallState
@@ -126,7 +127,7 @@ query_strings = st.one_of(
 
 def signed_post(app: Flask, path: str, query: str, body: bytes,
                 params: MultiDict[str, str], token: str = AUTH_TOKEN,
-                algorithm: str | None = None) -> object:
+                algorithm: str | None = None) -> TestResponse:
     url = path + ("?" + query if query else "")
     headers = {"X-Twilio-Signature":
                RequestValidator(token).compute_signature("http://localhost" + url, params,
@@ -137,7 +138,7 @@ def signed_post(app: Flask, path: str, query: str, body: bytes,
                                   content_type="application/x-www-form-urlencoded")
 
 
-def assert_answers_the_caller(path: str, response: object, routes: list[str]) -> None:
+def assert_answers_the_caller(path: str, response: TestResponse, routes: list[str]) -> None:
     body = response.data
     assert response.status_code < 500, body
     assert b"Traceback" not in body and b'File "' not in body, body

@@ -42,7 +42,7 @@ def greeting(signed: SignedClient, sid: str = SID) -> str:
     return Doc.parse(response.data).spoken()
 
 
-def health(app: Flask) -> dict[str, object]:
+def health(app: Flask) -> dict[str, Any]:  # the JSON /healthz answers
     response = app.test_client().get("/healthz")
     assert response.status_code == 200, response.data
     return response.get_json()

@@ -108,8 +108,8 @@ def assert_problems(result: Result, name: str, path: Path) -> None:
     assert not missing, "not reported:\n  " + "\n  ".join(missing) + f"\nreport:\n{output}"
     assert not unmatched, f"problems reported that are not there: {unmatched}\n{output}"
     # Every line of the report names the file as given.
-    for line in output.strip().splitlines()[:-1]:
-        assert line.startswith(f"{name}:"), output
+    for reported_line in output.strip().splitlines()[:-1]:
+        assert reported_line.startswith(f"{name}:"), output
     assert output.strip().splitlines()[-1] == f"{len(problems)} problem(s) found."
 
 

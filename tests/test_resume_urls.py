@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, url_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,7 +44,8 @@ def test_resume_urls_read_as_url_for_writes_them(
     endpoint = data.draw(st.sampled_from(voice_endpoints(app)))
     app.config["PUBLIC_BASE_URL"] = base
     with app.test_request_context("/voice", base_url="http://localhost" + root):
-        expected = url_for(endpoint, s=state.encode(), **dict(params))
+        values: dict[str, Any] = {"s": state.encode(), **dict(params)}  # url_for's **values
+        expected = url_for(endpoint, **values)
         assert resume_url(Resume(endpoint, state, tuple(params))) == (base or "") + expected
 
 

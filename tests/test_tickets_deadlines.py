@@ -33,9 +33,10 @@ class FakeTicket:
     closed_how: str | None = None
 
 
-def sp(*args: int) -> datetime:
+def sp(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+       microsecond: int = 0) -> datetime:
     """An instant given in São Paulo wall-clock time."""
-    return datetime(*args, tzinfo=SAO_PAULO)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=SAO_PAULO)
 
 
 # 2026-11-20 16:00 in São Paulo; day D = 20 Nov, last day 5 Dec, deadline 6 Dec 00:00 (-03:00).

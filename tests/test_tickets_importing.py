@@ -49,8 +49,9 @@ SPEC_EXAMPLE: dict[str, Any] = {
 }
 
 
-def sp(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SAO_PAULO)  # type: ignore[misc]
+def sp(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+       microsecond: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=SAO_PAULO)
 
 
 @pytest.fixture

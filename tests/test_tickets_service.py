@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,7 +18,7 @@ from database.flask_ext import init_app
 from database.migrate import alembic_config, upgrade
 from database.models import metadata
 from database.session import Database
-from tickets import deadlines, service
+from tickets import deadlines
 from tickets.cli import tickets_cli
 from tickets.deadlines import REASON_ALREADY_POSTPONED, REASON_AUTO_CLOSED, SAO_PAULO
 from tickets.enums import Area, ClosedHow, EventKind, TicketStatus
@@ -41,8 +40,9 @@ CALL_SID = "CA" + "1" * 32
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
 
 
-def sp(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SAO_PAULO)  # type: ignore[misc]
+def sp(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+       microsecond: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=SAO_PAULO)
 
 
 SOLUTION_AT = sp(2026, 11, 20, 16, 0)
@@ -135,9 +135,9 @@ def test_migration_matches_models(database_url: str) -> None:
     finally:
         engine.dispose()
 
-    def table_of(diff: object) -> str | None:
+    def table_of(diff: tuple[object, ...] | list[tuple[object, ...]]) -> str | None:
         item = diff[0] if isinstance(diff, list) else diff
-        for part in item:  # type: ignore[attr-defined]
+        for part in item:
             if isinstance(part, str) and part in TICKET_TABLES:
                 return part
             table = getattr(part, "table", None)
@@ -454,30 +454,30 @@ def test_expire_command(database_url: str, world: World) -> None:
     assert closed == 1
 
 
-def test_expire_leaves_a_ticket_a_caller_changed_meanwhile(
-    db: Database, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_expire_leaves_a_ticket_a_caller_changed_meanwhile(db: Database, world: World) -> None:
     raced = world.ticket("10000001")
     other = world.ticket("10000002")
     world.session.commit()
-    original = service._first_solution_from
-    acted: list[bool] = []
+    acted: list[str] = []
 
-    def then_caller_acts(*args: Any, **kwargs: Any) -> datetime | None:
-        found = original(*args, **kwargs)
-        if found is not None and not acted:  # between the job's read and its write
-            acted.append(True)
-            with db.transaction() as caller:
-                ticket = caller.get(Ticket, raced.id)
-                assert ticket is not None
-                accept(caller, ticket, world.contact.id, CALL_SID, DEADLINE - US)
-        return found
+    def caller_acts_first(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        # The job has read what is overdue; just before its first write, a caller accepts.
+        if acted or not statement.lstrip().upper().startswith("UPDATE TICKETS"):
+            return
+        acted.append(statement)
+        with db.transaction() as caller:
+            ticket = caller.get(Ticket, raced.id)
+            assert ticket is not None
+            accept(caller, ticket, world.contact.id, CALL_SID, DEADLINE - US)
 
-    monkeypatch.setattr(service, "_first_solution_from", then_caller_acts)
-    with db.session() as job:
-        assert expire_overdue(job, DEADLINE) == 1
-        job.commit()
-    assert acted == [True]
+    event.listen(db.engine, "before_cursor_execute", caller_acts_first)
+    try:
+        with db.session() as job:
+            assert expire_overdue(job, DEADLINE) == 1
+            job.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", caller_acts_first)
+    assert len(acted) == 1
     with db.session() as check:
         first = check.get(Ticket, raced.id)
         second = check.get(Ticket, other.id)

@@ -31,8 +31,9 @@ class FakeTicket:
     specialist: FakeSpecialist | None = FakeSpecialist("Ana Souza")
 
 
-def sp(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SAO_PAULO)  # type: ignore[misc]
+def sp(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+       microsecond: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=SAO_PAULO)
 
 
 SOLUTION_AT = sp(2026, 11, 20, 16, 0)  # last day to accept: 5 December

@@ -13,13 +13,14 @@ from sqlalchemy import create_engine, func, make_url, select, text
 
 from auth.models import CallerFailure, CallLogin, Contact, LoginAttempt
 from auth.pending import PendingLogin
+from tests.caller import Caller
 from tests.conftest import MARIA_CPF, MARIA_PASSWORD, Clock, SignedClient, call_form
 from tests.twiml import Doc
 
 SID = "CA" + "b" * 32
 
 
-def post(signed: SignedClient, url: str, digits: str | None = None, sid: str = SID,
+def post(signed: Caller, url: str, digits: str | None = None, sid: str = SID,
          caller: str = "+5511987654321") -> Doc:
     extra = {"From": caller, "Caller": caller}
     if digits is not None:
@@ -29,7 +30,7 @@ def post(signed: SignedClient, url: str, digits: str | None = None, sid: str = S
     return Doc.parse(response.data)
 
 
-def to_team_login(signed: SignedClient, sid: str = SID, caller: str = "+5511987654321") -> Doc:
+def to_team_login(signed: Caller, sid: str = SID, caller: str = "+5511987654321") -> Doc:
     doc = post(signed, "/voice", sid=sid, caller=caller)
     for key in "223991":
         doc = post(signed, doc.next_url(), key, sid, caller)
@@ -37,7 +38,7 @@ def to_team_login(signed: SignedClient, sid: str = SID, caller: str = "+55119876
     return post(signed, doc.next_url(), sid=sid, caller=caller)
 
 
-def login(signed: SignedClient, cpf: str, password: str, sid: str = SID,
+def login(signed: Caller, cpf: str, password: str, sid: str = SID,
           caller: str = "+5511987654321") -> Doc:
     doc = to_team_login(signed, sid, caller)
     assert "digite o seu CPF" in doc.spoken()
@@ -231,13 +232,12 @@ def start_another_writer(url: str) -> None:
     lock the pending CPF's row, which the password step would otherwise have deleted already.
     """
     if url.startswith("sqlite"):
-        connection = sqlite3.connect(make_url(url).database or "", timeout=0.1,
-                                     isolation_level=None)
+        writer = sqlite3.connect(make_url(url).database or "", timeout=0.1, isolation_level=None)
         try:
-            connection.execute("BEGIN IMMEDIATE")  # "database is locked" if a writer holds it
-            connection.execute("ROLLBACK")
+            writer.execute("BEGIN IMMEDIATE")  # "database is locked" if a writer holds it
+            writer.execute("ROLLBACK")
         finally:
-            connection.close()
+            writer.close()
         return
     engine = create_engine(url)
     try:

@@ -38,7 +38,8 @@ def test_incoming_call_offers_the_main_menu_in_portuguese(signed: SignedClient) 
     assert "tecle 7" in doc.spoken()
     # Silence comes back to the same step instead of falling off the document.
     assert doc.verbs == ["Gather", "Redirect"]
-    assert doc.first("Redirect").text == gather.attrib["action"]
+    redirect = doc.first("Redirect")
+    assert redirect is not None and redirect.text == gather.attrib["action"]
 
 
 def test_option_7_goes_to_the_registration_team_without_login(signed: SignedClient) -> None:
@@ -96,10 +97,22 @@ def test_star_repeats_the_full_prompt(signed: SignedClient) -> None:
 
 
 def test_zero_goes_back_to_the_main_menu(signed: SignedClient) -> None:
-    doc = press(signed, start(signed), "2")
-    assert "Linha RM" not in doc.spoken() or "linha de produtos RM" in doc.spoken()
+    main = start(signed)
+    doc = press(signed, main, "2")
+    # The support menu: its full prompt, one key, said in the menu's voice; silence repeats it.
+    action = "/voice/step?s=suporte.0.0..principal-suporte"
+    assert doc.verbs == ["Gather", "Redirect"], doc.raw
+    assert doc.gather.attrib == {"action": action, "method": "POST", "input": "dtmf",
+                                 "timeout": "6", "numDigits": "1", "finishOnKey": ""}
+    assert [(say.tag, say.attrib, say.text) for say in doc.gather] == [
+        ("Say", {"voice": "Polly.Camila", "language": "pt-BR"},
+         "Suporte técnico. Para a linha de produtos RM, tecle 2. "
+         "Para voltar ao menu principal, tecle 0.")]
+    redirect = doc.first("Redirect")
+    assert redirect is not None and (redirect.attrib, redirect.text) == ({"method": "POST"}, action)
     doc = press(signed, doc, "0")
     assert doc.gather.attrib["action"].startswith("/voice/step?s=principal.")
+    assert doc.spoken() == main.spoken()
 
 
 def test_closed_team_says_when_it_reopens_and_offers_self_service(

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy import select
 
+from tests.caller import Caller
 from tests.conftest import (
     JOAO_CPF,
     JOAO_PASSWORD,
@@ -22,7 +23,7 @@ from tickets.models import Ticket, TicketEvent
 SID = "CA" + "c" * 32
 
 
-def post(signed: SignedClient, url: str, digits: str | None = None, sid: str = SID,
+def post(signed: Caller, url: str, digits: str | None = None, sid: str = SID,
          **extra: str) -> Doc:
     if digits is not None:
         extra["Digits"] = digits
@@ -36,14 +37,14 @@ def post(signed: SignedClient, url: str, digits: str | None = None, sid: str = S
     return doc
 
 
-def login_through(signed: SignedClient, doc: Doc, cpf: str, password: str, sid: str = SID) -> Doc:
+def login_through(signed: Caller, doc: Doc, cpf: str, password: str, sid: str = SID) -> Doc:
     assert doc.next_url().startswith("/voice/auth/login"), doc.raw
     doc = post(signed, doc.next_url(), sid=sid)
     doc = post(signed, doc.next_url(), cpf, sid)
     return post(signed, doc.next_url(), password, sid)
 
 
-def hear_ticket(signed: SignedClient, number: str = "12345678", sid: str = SID,
+def hear_ticket(signed: Caller, number: str = "12345678", sid: str = SID,
                 cpf: str = MARIA_CPF, password: str = MARIA_PASSWORD) -> Doc:
     doc = post(signed, "/voice", sid=sid)
     doc = post(signed, doc.next_url(), number, sid)

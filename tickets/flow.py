@@ -51,6 +51,8 @@ CONFIRM_TEXT: dict[Change, str] = {
     "reject": "Você escolheu recusar a solução. O chamado voltará para atendimento "
               "com a sua mensagem.",
 }
+# The ticket menu's keys that change the ticket (after a confirmation).
+_CHANGE_KEYS: dict[str, Change] = {"2": "accept", "3": "postpone", "4": "reject"}
 CONFIRM_KEYS = "Para confirmar, tecle 1. Para cancelar, tecle qualquer outra tecla."
 CANCELLED = "Nada foi alterado."
 TO_SPECIALIST = "Vamos transferir você para {name}, especialista responsável pelo chamado. Aguarde."
@@ -151,7 +153,7 @@ def on_action_key(menu: Menu, state: CallState, ticket: AnyTicket, keys: str, no
             return ticket_menu(menu, state, ticket, now, speech.refused(still_open.reason),
                                full=False)
         return to_specialist(menu, state, ticket, now)
-    change: Change | None = {"2": "accept", "3": "postpone", "4": "reject"}.get(keys)  # type: ignore[assignment]
+    change = _CHANGE_KEYS.get(keys)
     if change is None:
         invalid += 1
         message = settings.retries.invalid
@@ -194,7 +196,9 @@ def after_change(menu: Menu, state: CallState, ticket: AnyTicket, change: Change
 
 
 def _team(menu: Menu, ticket: AnyTicket) -> TransferNode | None:
-    name = menu.settings.teams.get(ticket.area)  # type: ignore[call-overload]
+    # The file names teams by area; a ticket's area is any string (a view's) or an Area.
+    name = next((team for area, team in menu.settings.teams.items() if area == ticket.area),
+                None)
     node = menu.node(name) if name else None
     return node if isinstance(node, TransferNode) else None
 

@@ -189,8 +189,9 @@ class TicketsSection:
             return ()  # a new solution: a new acceptance window
         if ticket.status is TicketStatus.CLOSED:
             # Only this server sets how a ticket closed; the team's closings carry none.
-            kind = {ClosedHow.ACCEPTED: EventKind.ACCEPTED,
-                    ClosedHow.AUTOMATIC: EventKind.AUTO_CLOSED}.get(ticket.closed_how)
+            closings: dict[ClosedHow | None, EventKind] = {
+                ClosedHow.ACCEPTED: EventKind.ACCEPTED, ClosedHow.AUTOMATIC: EventKind.AUTO_CLOSED}
+            kind = closings.get(ticket.closed_how)
         elif ticket.status is TicketStatus.SOLUTION_PROPOSED and ticket.postponed:
             kind = EventKind.POSTPONED  # unless the postponement came in a file
         else:

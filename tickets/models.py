@@ -6,9 +6,10 @@ Deadlines are not stored: they follow from ``solution_at`` and ``postponed``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     CHAR,
@@ -111,7 +112,7 @@ class Ticket(Base):
         lazy="select",
     )
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__: Mapping[str, Any] = {"version_id_col": version}
 
 
 class TicketEvent(Base):

@@ -163,7 +163,7 @@ def confirm(visit: Visit) -> Response:
     change = query_value("a") or ""
     keys = visit.keys()
     if keys == visit.menu.settings.repeat_key and change in flow.CONFIRM_TEXT:
-        return visit.reply(flow.ask_confirmation(visit.menu, visit.state, change,  # type: ignore[arg-type]
+        return visit.reply(flow.ask_confirmation(visit.menu, visit.state, change,
                                                  query_value("r") or ""))
     if keys != "1" or change not in flow.CONFIRM_TEXT:
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
@@ -188,7 +188,7 @@ def confirm(visit: Visit) -> Response:
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, fresh, moment,
                                             say(f"Não foi possível concluir: {refused.reason}."),
                                             full=False))
-    return visit.reply(flow.after_change(visit.menu, visit.state, ticket, change, moment))  # type: ignore[arg-type]
+    return visit.reply(flow.after_change(visit.menu, visit.state, ticket, change, moment))
 
 
 @bp.post("/reason")

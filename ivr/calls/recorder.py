@@ -31,8 +31,11 @@ MAX_BATCH = 500
 
 
 class CallRecorder:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, background: bool = True) -> None:
+        """``background=False``: no writer thread, so steps are written only by ``flush()``
+        (and by busy workers after a response); what a test reads then never races a write."""
         self.database = database
+        self._background = background
         self._queue: queue.SimpleQueue[Step] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -42,7 +45,8 @@ class CallRecorder:
     # -- hot path -------------------------------------------------------------------------
 
     def record(self, event: Step) -> None:
-        self._ensure_thread()
+        if self._background:
+            self._ensure_thread()
         self._queue.put(event)
 
     def flush_is_due(self) -> bool:

@@ -36,8 +36,8 @@ def _refs(menu: MenuFile) -> Iterator[tuple[YamlPath, str]]:
     yield ("settings", "main_menu"), settings.main_menu
     if settings.retries.give_up_node:
         yield ("settings", "retries", "give_up_node"), settings.retries.give_up_node
-    for area, node in settings.teams.items():
-        yield ("settings", "teams", area), node
+    for area, team in settings.teams.items():
+        yield ("settings", "teams", area), team
     for name, node in menu.nodes.items():
         if isinstance(node, MenuNode):
             for key, target in node.options.items():

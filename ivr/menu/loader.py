@@ -58,7 +58,7 @@ class Menu:
     source: str
 
     @property
-    def settings(self):  # noqa: ANN201 - pydantic model type
+    def settings(self) -> Settings:
         return self.spec.settings
 
     def node(self, name: str) -> Node | None:
@@ -133,9 +133,11 @@ def _validate(data: dict[str, object]) -> tuple[MenuFile | None, list[PathProble
     settings = None
     if isinstance(data.get("settings"), dict):
         settings = _each(data, ("settings",), data["settings"], _SETTINGS, problems)
-    schedules: dict[str, object] = {}
-    nodes: dict[str, object] = {}
-    for section, adapter, valid in (("schedules", _SCHEDULE, schedules), ("nodes", _NODE, nodes)):
+    schedules: dict[str, Schedule] = {}
+    nodes: dict[str, Node] = {}
+    parts: tuple[tuple[str, TypeAdapter[Any], dict[str, Any]], ...] = (
+        ("schedules", _SCHEDULE, schedules), ("nodes", _NODE, nodes))
+    for section, adapter, valid in parts:
         raw_section = data.get(section)
         if not isinstance(raw_section, dict):
             continue
