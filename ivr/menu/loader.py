@@ -58,7 +58,7 @@ class Menu:
     source: str
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> LineSettings:
         return self.spec.settings
 
     def node(self, name: str) -> Node | None:
