@@ -94,7 +94,7 @@ class ProviderClient:
         self.validator = RequestValidator(token)
 
     def post(self, path: str, form: dict[str, str], signature: str | None = None,
-             headers: dict[str, str] | None = None) -> HttpResponse:
+             headers: dict[str, str] | None = None, timeout: float = 15) -> HttpResponse:
         if signature is None:
             signature = self.validator.compute_signature(self.public_base + path, form)
         request = urllib.request.Request(
@@ -104,12 +104,12 @@ class ProviderClient:
                      "Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
             method="POST",
         )
-        return _send(request)
+        return _send(request, timeout)
 
 
-def _send(request: urllib.request.Request) -> HttpResponse:
+def _send(request: urllib.request.Request, timeout: float = 15) -> HttpResponse:
     try:
-        with urllib.request.urlopen(request, timeout=15) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return HttpResponse(response.status, response.read(),
                                 response.headers.get("Content-Type", ""))
     except urllib.error.HTTPError as error:
