@@ -1,5 +1,5 @@
-"""Ticket self-service webhooks. Reads through ``lookup`` (one query), changes through
-``service``, and the dialogue in ``flow``."""
+"""Ticket self-service webhooks. Reads through ``lookup`` (one query, in the request's session),
+changes through ``service``, and the dialogue in ``flow``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, g, request
-from sqlalchemy import select
 
-from database.flask_ext import get_db, request_session
+from database.flask_ext import request_session
 from ivr import engine
 from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
 from ivr.menu import Menu
@@ -27,7 +26,13 @@ from ivr.webhook import (
     twiml,
 )
 from tickets import flow, service
-from tickets.lookup import Caller, TicketView, caller_and_ticket
+from tickets.lookup import (
+    Caller,
+    TicketView,
+    caller_and_ticket,
+    ticket_by_number,
+    ticket_to_change,
+)
 from tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -60,7 +65,7 @@ class Visit:
         """The ticket as an ORM object, to change it."""
         if self.ticket is None:
             return None
-        return request_session().get(Ticket, self.ticket.id)
+        return ticket_to_change(request_session(), self.ticket)
 
 
 def _entry(form: Form, state: CallState) -> str:
@@ -85,10 +90,11 @@ def ticket_webhook(
                                             menu.settings.menu_changed), menu)
             number = number_of(form, state)
             call_sid = g.call_sid
-            found = caller_and_ticket(get_db(), call_sid, number) if call_sid else None
+            session = request_session()
+            found = caller_and_ticket(session, call_sid, number) if call_sid else None
             if found is None:
                 if after_call:
-                    return view(Visit(form, menu, state, None, _by_number(number)))
+                    return view(Visit(form, menu, state, None, ticket_by_number(session, number)))
                 return twiml(Reply(then=Redirect(Resume(engine.LOGIN, state))), menu, state)
             caller, ticket = found
             return view(Visit(form, menu, state, caller, ticket))
@@ -96,20 +102,6 @@ def ticket_webhook(
         return wrapper
 
     return decorate
-
-
-def _by_number(number: str) -> TicketView | None:
-    if not service.is_ticket_number(number):
-        return None
-    ticket = request_session().scalars(select(Ticket).where(Ticket.number == number)).first()
-    if ticket is None:
-        return None
-    return TicketView(id=ticket.id, number=ticket.number, area=str(ticket.area),
-                      status=str(ticket.status), summary=ticket.summary,
-                      solution_at=ticket.solution_at, postponed=ticket.postponed,
-                      closed_at=ticket.closed_at,
-                      closed_how=str(ticket.closed_how) if ticket.closed_how else None,
-                      specialist=None)
 
 
 def _gone(visit: Visit) -> Response:
