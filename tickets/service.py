@@ -1,4 +1,4 @@
-"""Ticket look-up and the changes a caller may make to a ticket.
+"""The changes a caller (or the expiry job) may make to a ticket. Reads are in ``lookup``.
 
 Every function takes the session from its caller (a view, a CLI command), who commits or rolls
 back, and the current time, so tests and jobs control the clock. Each change is flushed at once,
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
@@ -43,22 +43,6 @@ class TicketConflict(TicketError):
 
 def is_ticket_number(number: str) -> bool:
     return len(number) == NUMBER_LENGTH and number.isascii() and number.isdigit()
-
-
-def find_ticket_for_company(session: Session, number: str, company_id: int) -> Ticket | None:
-    """The company's ticket with that number, specialist loaded, in one query.
-
-    Another company's ticket gives None exactly like a missing one: both conditions are in the
-    same query, so neither the answer nor its timing tells them apart.
-    """
-    if not is_ticket_number(number):
-        return None
-    statement = (
-        select(Ticket)
-        .options(joinedload(Ticket.specialist))
-        .where(Ticket.number == number, Ticket.company_id == company_id)
-    )
-    return session.scalars(statement).one_or_none()
 
 
 def _event(
