@@ -271,8 +271,25 @@ def test_reject_goes_back_to_in_progress_with_recording(world: World) -> None:
     assert only.id == recorded.id
     assert only.kind is EventKind.REJECTED
     assert only.recording_url == RECORDING
-    assert SOLUTION_AT.astimezone(UTC).isoformat() in only.detail
+    assert only.solution_at == SOLUTION_AT
     assert deadlines.can_accept(ticket, BEFORE).allowed is False
+
+
+@pytest.mark.parametrize("answer", ["accept", "postpone", "reject", "expire"])
+def test_an_answer_records_the_solution_it_answered(world: World, answer: str) -> None:
+    ticket = world.ticket("12345678")
+    contact, session = world.contact.id, world.session
+    if answer == "accept":
+        accept(session, ticket, contact, CALL_SID, BEFORE)
+    elif answer == "postpone":
+        postpone(session, ticket, contact, CALL_SID, BEFORE)
+    elif answer == "reject":
+        reject(session, ticket, contact, CALL_SID, BEFORE, RECORDING)
+    else:
+        assert expire_overdue(session, DEADLINE) == 1
+    session.commit()
+    [only] = events_of(session, ticket)
+    assert only.solution_at == SOLUTION_AT
 
 
 def test_reject_after_deadline_refused(world: World) -> None:
