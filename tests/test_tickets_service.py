@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from auth.models import Company, Contact
 from database.flask_ext import init_app
 from database.migrate import alembic_config, upgrade
-from database.models import metadata
 from database.session import Database
+from models import metadata
 from tickets import deadlines, service
 from tickets.cli import tickets_cli
 from tickets.deadlines import REASON_ALREADY_POSTPONED, REASON_AUTO_CLOSED, SAO_PAULO
