@@ -92,6 +92,11 @@ def ticket_webhook(
             call_sid = g.call_sid
             session = request_session()
             found = caller_and_ticket(session, call_sid, number) if call_sid else None
+            # The read's transaction ends here with COMMIT, not with the teardown's ROLLBACK:
+            # PostgreSQL's driver forgets its prepared statements on every ROLLBACK, so the
+            # lookup would be parsed and planned again on every ticket step. A change to the
+            # ticket (confirm, message) runs in a transaction of its own.
+            session.commit()
             if found is None:
                 if after_call:
                     return view(Visit(form, menu, state, None, ticket_by_number(session, number)))
