@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from config import ROOT
 from database.session import Database
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
     # ConfigParser interpolation would choke on '%' in passwords
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg

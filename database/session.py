@@ -6,15 +6,11 @@ rolls back.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-
-from database.readers import HeldReaders
 
 # Connections older than this are replaced: servers and proxies drop long-idle ones.
 RECYCLE_SECONDS = 1800
@@ -40,10 +36,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: Engine | None = None
-        self._read_engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
-        self._readers: HeldReaders | None = None
-        self._readers_lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -80,42 +73,7 @@ class Database:
         finally:
             session.close()
 
-    def reading_cursor(self) -> AbstractContextManager[Any]:
-        """A driver cursor for the busiest reads written out by hand, on a connection held
-        between requests (``database.readers``): no pool checkout, no BEGIN or ROLLBACK."""
-        readers = self._readers
-        if readers is None:
-            with self._readers_lock:  # two first reads at once must not make two sets
-                if self._readers is None:
-                    self._readers = HeldReaders(self.read_engine, RECYCLE_SECONDS)
-                readers = self._readers
-        return readers.cursor()
-
-    @property
-    def dialect_name(self) -> str:
-        return self.read_engine.dialect.name
-
-    @property
-    def read_engine(self) -> Engine:
-        """Connections that stay in autocommit (a pool of their own, so none switches modes)."""
-        if self._read_engine is None:
-            if self.url.startswith("sqlite"):
-                self._read_engine = self.engine  # pysqlite opens no transaction for a SELECT
-            else:
-                self._read_engine = create_engine(
-                    self.url, hide_parameters=True, pool_recycle=RECYCLE_SECONDS,
-                    isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3},
-                    pool_reset_on_return=None,
-                )
-        return self._read_engine
-
     def dispose(self) -> None:
-        if self._readers is not None:
-            self._readers.close()
-            self._readers = None
-        if self._read_engine is not None and self._read_engine is not self._engine:
-            self._read_engine.dispose()
-        self._read_engine = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -7,7 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from database.models import metadata
+from models import metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or os.environ["DATABASE_URL"]

@@ -16,8 +16,8 @@ from sqlalchemy import func, inspect, select
 
 from auth.models import Company, Contact
 from auth.passwords import hash_password
-from database.models import metadata
 from database.session import Database
+from models import metadata
 
 # Valid documents (check digits verified by hand against the published algorithm).
 CPF = "52998224725"

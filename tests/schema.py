@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from database.models import metadata
+from models import metadata
 
 
 def schema_differences(url: str, tables: set[str], *, server_defaults: bool = True) -> list[Any]:

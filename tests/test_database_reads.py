@@ -1,265 +1,298 @@
-"""The held read path (``Database.reading_cursor``): a reader keeps its connection and cursor
-between reads, one whose driver failed is discarded rather than handed to the next read, and a
-lost server costs one read, not one per connection."""
+"""How a ticket is read (``tickets.lookup``), on a real database: what the ticket webhooks' read
+answers, that it runs as one query and leaves nothing open between requests, and that a lost
+database server costs one read, not one per pooled connection."""
 
 from __future__ import annotations
 
-import os
-import threading
-from typing import Any
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from flask import Flask
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.exc import DBAPIError
 
-from database.readers import MAX_IDLE
+from auth.counters import bind_call_login, record_call_failure
+from auth.models import Company, Contact
 from database.session import Database
-from tests.database_faults import drop_pooled_connections, terminate_backends
+from tests.conftest import MARIA_CPF, MARIA_PASSWORD, SignedClient, call_form
+from tests.database_faults import drop_pooled_connections
+from tests.twiml import Doc
+from tickets.enums import Area, TicketStatus
+from tickets.lookup import (
+    Caller,
+    SpecialistView,
+    TicketView,
+    caller_and_ticket,
+    ticket_by_number,
+    ticket_to_change,
+)
+from tickets.models import Specialist, Ticket
 
-
-def _backend(cursor: Any) -> object:
-    """Who answers this cursor: the server process on PostgreSQL, the driver connection's
-    address on SQLite (the same in a forked child when it is the parent's)."""
-    if cursor.connection.__class__.__module__.startswith("psycopg"):
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchall()[0][0]
-    return id(cursor.connection)
-
-
-def _closed(cursor: Any) -> bool:
-    try:
-        cursor.execute("SELECT 1")
-        cursor.fetchall()
-    except Exception:
-        return True
-    return False
+NOW = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+SOLUTION_AT = datetime(2026, 11, 20, 19, 0, tzinfo=UTC)
+SID = "CA" + "1" * 32
+OTHER_SID = "CA" + "2" * 32
 
 
 @pytest.fixture
-def database(database_url: str) -> Any:
+def database(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
     database.dispose()
 
 
-def test_reads_reuse_one_connection_and_cursor(database: Database) -> None:
-    with database.reading_cursor() as cursor:
-        first_cursor, first_backend = cursor, _backend(cursor)
-    with database.reading_cursor() as cursor:
-        assert cursor is first_cursor
-        assert _backend(cursor) == first_backend
-        cursor.execute("SELECT 1")
-        assert cursor.fetchall() == [(1,)]
-    # Held, so the pool itself has nothing idle: no checkout per read.
-    assert database.read_engine.pool.checkedout() == 1
-    if database.dialect_name == "postgresql":
-        # Held between requests, but never idle in a transaction (autocommit).
-        assert cursor.connection.info.transaction_status.name == "IDLE"
+class World:
+    """Two companies, a contact of the first logged in on ``SID``, their ticket 12345678 (with
+    a specialist) and 23456789 (without), and the other company's 34567890."""
+
+    def __init__(self, database: Database) -> None:
+        with database.transaction() as session:
+            ours = Company(cnpj="11222333000181", name="Colégio Exemplo")
+            other = Company(cnpj="11444777000161", name="Escola Vizinha")
+            specialist = Specialist(key="ana.souza", name="Ana Souza", area=Area.EDUCACIONAL,
+                                    phone="+5511999990001")
+            session.add_all([ours, other, specialist])
+            session.flush()
+            contact = Contact(cpf="52998224725", name="Maria Silva", company_id=ours.id)
+            session.add(contact)
+            session.add_all([
+                _ticket("12345678", ours, specialist),
+                _ticket("23456789", ours, None, status=TicketStatus.IN_PROGRESS, solution_at=None),
+                _ticket("34567890", other, specialist),
+            ])
+            session.flush()
+            bind_call_login(session, SID, contact_id=contact.id, company_id=ours.id, now=NOW)
+            self.caller = Caller(contact.id, ours.id)
 
 
-def test_a_reader_whose_driver_failed_is_not_reused(database: Database) -> None:
-    error = database.read_engine.dialect.loaded_dbapi.Error
-    with pytest.raises(error), database.reading_cursor() as cursor:
-        broken = cursor
-        cursor.execute("SELECT * FROM no_such_table")
-    with database.reading_cursor() as cursor:
-        assert cursor is not broken
-        cursor.execute("SELECT 1")
-        assert cursor.fetchall() == [(1,)]
-    assert database.read_engine.pool.checkedout() == 1  # the broken one went back, discarded
+def _ticket(number: str, company: Company, specialist: Specialist | None,
+            status: TicketStatus = TicketStatus.SOLUTION_PROPOSED,
+            solution_at: datetime | None = SOLUTION_AT) -> Ticket:
+    return Ticket(number=number, company_id=company.id, area=Area.EDUCACIONAL, status=status,
+                  specialist_id=specialist.id if specialist else None,
+                  summary="Rematrícula não gera boleto",
+                  opened_at=datetime(2026, 11, 2, tzinfo=UTC), solution_at=solution_at)
 
 
-def test_an_error_of_ours_keeps_the_connection_but_not_the_cursor(database: Database) -> None:
-    """Only the driver's errors say the connection may be broken; but the statement may have
-    been left part-read, so the cursor is closed and the connection goes back to the pool."""
-    with pytest.raises(RuntimeError), database.reading_cursor() as cursor:
-        left = cursor
-        backend = _backend(cursor)
-        cursor.execute("SELECT 1 UNION ALL SELECT 2")
-        cursor.fetchone()
-        raise RuntimeError("a bug in the caller, not in the connection")
-    assert _closed(left)
-    assert database.read_engine.pool.checkedout() == 0
-    with database.reading_cursor() as cursor:
-        assert _backend(cursor) == backend  # the same connection, from the pool
+@pytest.fixture
+def world(database: Database) -> World:
+    return World(database)
 
 
-def test_reads_at_the_same_time_get_their_own_readers(database: Database) -> None:
-    inside = threading.Barrier(2, timeout=10)
-    seen: list[object] = []
-
-    def read() -> None:
-        with database.reading_cursor() as cursor:
-            seen.append(_backend(cursor))
-            inside.wait()  # both readers are out at once
-
-    threads = [threading.Thread(target=read) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(set(seen)) == 2
-    # Both came back and are reused: no third connection for the next two reads.
-    with database.reading_cursor() as one, database.reading_cursor() as two:
-        assert {_backend(one), _backend(two)} == set(seen)
+def read(database: Database, number: str = "12345678",
+         sid: str = SID) -> tuple[Caller, TicketView | None] | None:
+    """One ticket step's read, in its own session as a request has."""
+    with database.session() as session:
+        return caller_and_ticket(session, sid, number)
 
 
-def test_an_old_reader_is_replaced(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    with database.reading_cursor() as cursor:
-        old = cursor
-    readers = database._readers
-    assert readers is not None
-    monkeypatch.setattr(readers, "recycle_seconds", 0.0)
-    with database.reading_cursor() as cursor:
-        assert cursor is not old
-    assert database.read_engine.pool.checkedout() == 1  # the old one went back to the pool
+# --- what the read answers -------------------------------------------------------------------
 
 
-def test_dispose_closes_held_readers_even_one_in_use(database: Database) -> None:
-    with database.reading_cursor() as first, database.reading_cursor() as second:
-        pass  # two readers held
-    with database.reading_cursor() as out:
-        idle = second if out is first else first
-        connection = out.connection
-        database.dispose()  # (a worker exiting while a read is under way elsewhere)
-        assert _closed(idle)
-        assert not _closed(out)  # the read under way finishes on it...
-    assert _closed(out)  # ...and it is closed when it comes back, not kept
-    assert _driver_closed(connection)  # nor checked in to the pool that is gone
-
-
-def test_a_read_entered_after_dispose_keeps_nothing(database: Database) -> None:
-    pending = database.reading_cursor()  # (asked for just before the worker exits)
-    database.dispose()
-    with pending as cursor:
-        cursor.execute("SELECT 1")
-        assert cursor.fetchall() == [(1,)]
-        connection = cursor.connection
-    assert _driver_closed(connection)
-
-
-def test_idle_readers_are_few_so_writes_keep_their_connections(database: Database) -> None:
-    """A threaded server's many overlapping reads must not leave the pool (on SQLite the
-    writes' pool too) held by idle readers."""
-    with (database.reading_cursor(), database.reading_cursor(), database.reading_cursor(),
-          database.reading_cursor()):
-        pass
-    assert database.read_engine.pool.checkedout() == MAX_IDLE
-
-
-def test_a_forked_child_reads_on_its_own_connection(database: Database) -> None:
-    """Two processes talking over one connection would read each other's answers. A real fork:
-    the child reports which connection answered it, and the parent's still works after."""
-    with database.reading_cursor() as cursor:
-        parents = _backend(cursor)
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:  # the child: report, then leave without running the parent's clean-up
-        try:
-            with database.reading_cursor() as cursor:
-                answer = f"{_backend(cursor)} {_backend(cursor) == parents}"
-        except BaseException as error:
-            answer = f"error {error!r}"
-        os.write(write_end, answer.encode())
-        os._exit(0)
-    os.close(write_end)
-    os.waitpid(child, 0)
-    with os.fdopen(read_end) as report:
-        answer = report.read()
-    assert answer.endswith(" False"), answer  # not the parent's connection
-    with database.reading_cursor() as cursor:
-        assert _backend(cursor) == parents
-        cursor.execute("SELECT 1")
-        assert cursor.fetchall() == [(1,)]
-
-
-def test_a_held_sqlite_reader_sees_later_writes(database: Database) -> None:
-    """A held reader keeps no snapshot between reads: a row written after one read is seen
-    by the next (and a SQLite checkpoint is not held back)."""
-    with database.engine.begin() as connection:
-        connection.execute(text("CREATE TABLE held_reads (n INTEGER)"))
-    try:
-        with database.reading_cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM held_reads")
-            assert cursor.fetchall() == [(0,)]
-        with database.engine.begin() as connection:
-            connection.execute(text("INSERT INTO held_reads VALUES (1)"))
-        with database.reading_cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM held_reads")
-            assert cursor.fetchall() == [(1,)]
-        if database.dialect_name == "sqlite":
-            with database.engine.connect() as connection:
-                busy, _, _ = connection.exec_driver_sql(
-                    "PRAGMA wal_checkpoint(TRUNCATE)").one()
-            assert busy == 0  # no reader pinned the WAL
-    finally:
-        with database.engine.begin() as connection:
-            connection.execute(text("DROP TABLE held_reads"))
-
-
-def test_after_the_server_drops_its_connections_one_read_fails_not_one_per_connection(
-    database: Database,
+def test_the_callers_ticket_with_its_specialist_in_one_query(
+    database: Database, world: World
 ) -> None:
-    """A lost server is seen on the first read that meets it; the other idle connections, dead
-    too, are dropped with it instead of failing the next reads one by one."""
-    drop_pooled_connections(database.read_engine, 3)
-    assert [_read_succeeds(database) for _ in range(4)] == [False, True, True, True]
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        found = read(database)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    assert len(statements) == 1
+    assert found is not None
+    caller, ticket = found
+    assert caller == world.caller
+    assert ticket == TicketView(
+        id=ticket.id if ticket else 0, number="12345678", area=Area.EDUCACIONAL,
+        status=TicketStatus.SOLUTION_PROPOSED, summary="Rematrícula não gera boleto",
+        solution_at=SOLUTION_AT, postponed=False, closed_at=None, closed_how=None,
+        specialist=SpecialistView("Ana Souza", "+5511999990001"),
+    )
+    assert ticket is not None and ticket.solution_at is not None
+    assert ticket.solution_at.tzinfo == UTC
 
 
-def test_a_lost_server_drops_the_idle_held_readers_too(database: Database) -> None:
-    """Readers held between requests die with the server like pooled connections do."""
-    # Readers held idle (reads that overlapped once).
-    with database.reading_cursor(), database.reading_cursor():
-        pass
-    readers = database._readers
-    assert readers is not None and len(readers._idle) == MAX_IDLE
-    _kill_held(database)
-    assert [_read_succeeds(database) for _ in range(4)] == [False, True, True, True]
+def test_a_ticket_without_specialist(database: Database, world: World) -> None:
+    found = read(database, "23456789")
+    assert found is not None and found[1] is not None
+    assert (found[1].status, found[1].solution_at, found[1].specialist) == (
+        TicketStatus.IN_PROGRESS, None, None)
 
 
-def test_a_reader_out_when_the_server_was_lost_is_not_kept(database: Database) -> None:
-    """Another thread's reader, out while a read met the lost server, is dead too: it is
-    closed when it comes back, not checked in for the next read to fail on."""
-    with database.reading_cursor(), database.reading_cursor():
-        pass  # two readers idle
-    with database.reading_cursor() as out:  # one out, one idle
-        connection = out.connection
-        _kill_held(database, out)
-        assert not _read_succeeds(database)  # this read meets the lost server
-    # Closed, not checked in (on SQLite the test closed it itself: PostgreSQL tells).
-    assert _driver_closed(connection)
-    assert [_read_succeeds(database) for _ in range(3)] == [True, True, True]
+def test_another_companys_ticket_is_missing_like_a_missing_one(
+    database: Database, world: World
+) -> None:
+    assert read(database, "34567890") == (world.caller, None)
+    assert read(database, "99999999") == (world.caller, None)
+
+
+@pytest.mark.parametrize("number", ["", "1234567", "123456789", "1234567a", "１２３４５６７８"])
+def test_malformed_numbers_are_not_found(database: Database, world: World, number: str) -> None:
+    assert read(database, number) == (world.caller, None)
+
+
+def test_nobody_logged_in_on_the_call_is_none(database: Database, world: World) -> None:
+    assert read(database, sid=OTHER_SID) is None
+    with database.transaction() as session:  # failed attempts only: a row, but no login
+        record_call_failure(session, OTHER_SID, NOW)
+    assert read(database, sid=OTHER_SID) is None
+
+
+def test_after_the_call_the_ticket_is_read_by_number_alone(
+    database: Database, world: World
+) -> None:
+    """A recording's callback may come after the status callback ended the login."""
+    with database.session() as session:
+        view = ticket_by_number(session, "34567890")
+        assert view is not None and view.number == "34567890"
+        assert view.specialist == SpecialistView("Ana Souza", "+5511999990001")
+        assert ticket_by_number(session, "99999999") is None
+
+
+def test_a_ticket_read_is_loaded_as_an_orm_object_to_change_it(
+    database: Database, world: World
+) -> None:
+    with database.session() as session:
+        found = caller_and_ticket(session, SID, "12345678")
+        assert found is not None and found[1] is not None
+        ticket = ticket_to_change(session, found[1])
+        assert isinstance(ticket, Ticket) and ticket.number == "12345678"
+        session.delete(ticket)
+        session.flush()
+        assert ticket_to_change(session, found[1]) is None  # deleted since it was read
+        session.rollback()
+
+
+def test_the_ticket_is_found_through_the_unique_index_on_its_number(
+    database: Database, world: World
+) -> None:
+    with database.transaction() as session:
+        company_id = session.scalar(select(Company.id).where(Company.cnpj == "11222333000181"))
+        # Enough tickets of one company that neither a scan nor the company index pays.
+        session.execute(insert(Ticket), [
+            {"number": f"{20000000 + i:08d}", "company_id": company_id, "area": Area.NFE,
+             "status": TicketStatus.OPEN, "opened_at": NOW}
+            for i in range(3000)
+        ])
+    sent: list[tuple[str, object]] = []
+
+    def keep(*args: object) -> None:
+        sent.append((str(args[2]), args[3]))
+
+    event.listen(database.engine, "before_cursor_execute", keep)
+    try:
+        read(database, "20000150")
+    finally:
+        event.remove(database.engine, "before_cursor_execute", keep)
+    [(sql, parameters)] = sent
+    with database.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("ANALYZE")
+            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql, parameters))  # type: ignore[arg-type]
+            assert "USING INDEX ix_tickets_number" in plan, plan
+        else:
+            connection.exec_driver_sql("ANALYZE tickets")
+            plan = " ".join(row[0] for row in connection.exec_driver_sql(
+                "EXPLAIN " + sql, parameters))  # type: ignore[arg-type]
+            assert "ix_tickets_number" in plan, plan
+            assert "Seq Scan on tickets" not in plan, plan
+
+
+# --- nothing held between requests ------------------------------------------------------------
+
+
+def test_a_read_sees_what_was_committed_after_the_previous_read(
+    database: Database, world: World
+) -> None:
+    assert read(database, "45678901") == (world.caller, None)
+    with database.transaction() as session:
+        company_id = session.scalar(select(Company.id).where(Company.cnpj == "11222333000181"))
+        session.add(Ticket(number="45678901", company_id=company_id, area=Area.NFE,
+                           status=TicketStatus.OPEN, opened_at=NOW))
+    found = read(database, "45678901")
+    assert found is not None and found[1] is not None and found[1].area == Area.NFE
+
+
+def test_a_read_leaves_no_transaction_open(database: Database, world: World) -> None:
+    """Neither a SQLite snapshot that would hold back the WAL checkpoint, nor a PostgreSQL
+    session idle in a transaction, nor a connection kept out of the pool."""
+    read(database)
+    assert database.engine.pool.checkedout() == 0
+    with database.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            assert busy == 0
+        else:
+            waiting = connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+            )).scalar()
+            assert waiting == 0
+
+
+# --- a lost server --------------------------------------------------------------------------
 
 
 def _read_succeeds(database: Database) -> bool:
     try:
-        with database.reading_cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchall()
-    except database.read_engine.dialect.loaded_dbapi.Error:
+        found = read(database)
+    except DBAPIError:
         return False
+    assert found is not None and found[1] is not None
     return True
 
 
-def _kill_held(database: Database, *out: Any) -> None:
-    """What a server restart does to the connections of the idle readers and of the cursors
-    ``out``."""
-    readers = database._readers
-    assert readers is not None
-    cursors = [reader.cursor for reader in readers._idle] + list(out)
-    if database.dialect_name == "postgresql":
-        terminate_backends(database.url, [_backend(cursor) for cursor in cursors])
-        return
-    for cursor in cursors:
-        cursor.connection.close()
+def test_after_the_server_drops_its_connections_one_read_fails_not_one_per_connection(
+    database: Database, world: World
+) -> None:
+    """A lost server is seen by the first read that meets it; the other pooled connections,
+    dead too, are replaced with it instead of failing the next reads one by one."""
+    drop_pooled_connections(database.engine, 3)
+    assert [_read_succeeds(database) for _ in range(4)] == [False, True, True, True]
 
 
-def _driver_closed(connection: Any) -> bool:
-    """Whether the driver connection itself is closed (not merely checked in somewhere)."""
-    closed = getattr(connection, "closed", None)
-    if closed is not None:  # psycopg
-        return bool(closed)
-    try:  # sqlite3
-        connection.execute("SELECT 1")
-    except Exception:
-        return True
-    return False
+def test_a_read_that_failed_leaves_the_session_usable(database: Database, world: World) -> None:
+    """The request's session after a failed read is rolled back and closed like any other."""
+    drop_pooled_connections(database.engine, 1)
+    session = database.session()
+    try:
+        with pytest.raises(DBAPIError):
+            caller_and_ticket(session, SID, "12345678")
+        session.rollback()
+        found = caller_and_ticket(session, SID, "12345678")
+        assert found is not None and found[1] is not None
+    finally:
+        session.close()
+    assert database.engine.pool.checkedout() == 0
+
+
+def test_after_a_database_restart_one_ticket_step_apologises_and_the_next_hears_the_ticket(
+    app: Flask, signed: SignedClient, demo_data: None
+) -> None:
+    def post(url: str, digits: str | None = None) -> Doc:
+        form = call_form(SID, **({"Digits": digits} if digits is not None else {}))
+        response = signed.post(url, form)
+        assert response.status_code == 200, response.data
+        return Doc.parse(response.data)
+
+    doc = post("/voice")
+    doc = post(doc.next_url(), "12345678")
+    for keys in (None, MARIA_CPF, MARIA_PASSWORD):  # the login, which comes back to the ticket
+        doc = post(doc.next_url(), keys)
+    while doc.is_redirect_only:
+        doc = post(doc.next_url())
+    assert "1 2 3 4 5 6 7 8" in doc.spoken()
+    ticket_step = doc.gather.attrib["action"]
+
+    app.extensions["call_recorder"].flush()  # its writes would meet the dead connections first
+    drop_pooled_connections(app.extensions["database"].engine, 3)
+    heard = [post(ticket_step, "*").spoken() for _ in range(3)]
+    assert "Desculpe" in heard[0]
+    assert all("1 2 3 4 5 6 7 8" in spoken for spoken in heard[1:])
+

@@ -269,6 +269,18 @@ def test_a_new_solution_after_a_callers_answer_starts_over(db: Database) -> None
         TicketStatus.SOLUTION_PROPOSED, sp(2026, 11, 30, 10, 0), False)
 
 
+def test_an_answer_to_an_earlier_solution_does_not_hold_a_new_one(db: Database) -> None:
+    """Postponed by a caller; then the file brings a new solution, postponed by the team, and
+    takes that postponement back: the caller's answer was to the other solution."""
+    ticket = _reimport_after(db, "postpone", sp(2026, 11, 26, 9, 0),
+                             solution_at="2026-11-30T10:00:00-03:00", postponed=True)
+    assert (ticket.solution_at, ticket.postponed) == (sp(2026, 11, 30, 10, 0), True)
+    payload = example()
+    payload["tickets"][0].update(solution_at="2026-11-30T10:00:00-03:00", postponed=False)
+    import_data(db, payload, rounds=4)
+    assert ticket_of(db, "12345678").postponed is False
+
+
 def test_a_ticket_the_team_reopened_takes_the_same_solution_again(db: Database) -> None:
     """Accepted, then reopened by the team: the old acceptance no longer stands, so the file
     proposing that solution again is applied."""

@@ -1,5 +1,5 @@
 """Tickets on a real database (a SQLite file, or PostgreSQL with TEST_DATABASE_URL): schema,
-look-up, the caller's changes, the expiry job and its command."""
+the caller's changes, the expiry job and its command. Reads: ``test_database_reads``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from auth.models import Company, Contact
 from database.flask_ext import init_app
 from database.migrate import alembic_config, upgrade
-from database.models import metadata
 from database.session import Database
+from models import metadata
 from tickets import deadlines
 from tickets.cli import tickets_cli
 from tickets.deadlines import REASON_ALREADY_POSTPONED, REASON_AUTO_CLOSED, SAO_PAULO
@@ -29,7 +29,6 @@ from tickets.service import (
     accept,
     attach_voice_message,
     expire_overdue,
-    find_ticket_for_company,
     postpone,
     reject,
 )
@@ -200,70 +199,6 @@ def test_check_constraint_refuses_unknown_status(world: World) -> None:
     world.session.rollback()
 
 
-# --- look-up --------------------------------------------------------------------------------
-
-
-def test_find_own_ticket_with_specialist_in_one_query(db: Database, world: World) -> None:
-    world.ticket("12345678")
-    world.session.commit()
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        with db.session() as fresh:
-            found = find_ticket_for_company(fresh, "12345678", world.company.id)
-            assert found is not None
-            assert found.number == "12345678"
-            assert found.specialist is not None and found.specialist.name == "Ana Souza"
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 1
-    assert "company_id" in selects[0] and "number" in selects[0]
-
-
-def test_other_company_ticket_is_not_found_like_a_missing_one(world: World) -> None:
-    world.ticket("12345678", company=world.other)
-    world.session.commit()
-    assert find_ticket_for_company(world.session, "12345678", world.company.id) is None
-    assert find_ticket_for_company(world.session, "87654321", world.company.id) is None
-    assert find_ticket_for_company(world.session, "12345678", world.other.id) is not None
-
-
-@pytest.mark.parametrize("number", ["", "1234567", "123456789", "1234567a", "１２３４５６７８"])
-def test_malformed_numbers_are_not_found(world: World, number: str) -> None:
-    world.ticket("12345678")
-    assert find_ticket_for_company(world.session, number, world.company.id) is None
-
-
-def test_lookup_by_number_uses_the_unique_index(world: World) -> None:
-    session = world.session
-    # Many tickets of one company, so the company index is no shortcut for the planner.
-    for i in range(300):
-        world.ticket(f"{20000000 + i:08d}", status=TicketStatus.OPEN, solution_at=None)
-    session.commit()
-    statement = select(Ticket.id).where(
-        Ticket.number == "20000150", Ticket.company_id == world.company.id
-    )
-    dialect = session.get_bind().dialect
-    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    connection = session.connection()
-    if dialect.name == "sqlite":
-        connection.exec_driver_sql("ANALYZE")
-        plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + sql))
-        assert "USING INDEX ix_tickets_number" in plan
-    else:
-        connection.exec_driver_sql("ANALYZE tickets")
-        plan = " ".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + sql))
-        assert "ix_tickets_number" in plan
-        assert "Seq Scan" not in plan
-    session.rollback()
-
-
 # --- the caller's changes -------------------------------------------------------------------
 
 
@@ -336,8 +271,25 @@ def test_reject_goes_back_to_in_progress_with_recording(world: World) -> None:
     assert only.id == recorded.id
     assert only.kind is EventKind.REJECTED
     assert only.recording_url == RECORDING
-    assert SOLUTION_AT.astimezone(UTC).isoformat() in only.detail
+    assert only.solution_at == SOLUTION_AT
     assert deadlines.can_accept(ticket, BEFORE).allowed is False
+
+
+@pytest.mark.parametrize("answer", ["accept", "postpone", "reject", "expire"])
+def test_an_answer_records_the_solution_it_answered(world: World, answer: str) -> None:
+    ticket = world.ticket("12345678")
+    contact, session = world.contact.id, world.session
+    if answer == "accept":
+        accept(session, ticket, contact, CALL_SID, BEFORE)
+    elif answer == "postpone":
+        postpone(session, ticket, contact, CALL_SID, BEFORE)
+    elif answer == "reject":
+        reject(session, ticket, contact, CALL_SID, BEFORE, RECORDING)
+    else:
+        assert expire_overdue(session, DEADLINE) == 1
+    session.commit()
+    [only] = events_of(session, ticket)
+    assert only.solution_at == SOLUTION_AT
 
 
 def test_reject_after_deadline_refused(world: World) -> None:

@@ -7,7 +7,7 @@ re-import does not undo a caller's postponement, say); one given as ``null`` is 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import phonenumbers
@@ -172,17 +172,17 @@ class TicketsSection:
             return ()
         decided = ("status", "closed_at", "closed_how", "postponed")
 
-        def recorded(kind: EventKind) -> list[str]:
-            return list(session.scalars(select(TicketEvent.detail).where(
-                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)))
+        def answered(kind: EventKind, solution_at: datetime) -> bool:
+            """An event of this kind on the ticket, about that solution."""
+            return session.scalar(select(TicketEvent.id).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind,
+                TicketEvent.solution_at == solution_at).limit(1)) is not None
 
         if ticket.solution_at is None:
-            # A rejection ends the solution's window and clears it; its event names it.
+            # A rejection ends the solution's window and clears it; its event keeps it.
             if ticket.status is not TicketStatus.IN_PROGRESS or record.solution_at is None:
                 return ()
-            named = f"solution_at {record.solution_at.astimezone(UTC).isoformat()}"
-            if any(d == named or d.startswith(named + ",")
-                   for d in recorded(EventKind.REJECTED)):
+            if answered(EventKind.REJECTED, record.solution_at):
                 return (*decided, "solution_at")
             return ()
         if record.given("solution_at") and record.solution_at != ticket.solution_at:
@@ -196,7 +196,7 @@ class TicketsSection:
             kind = EventKind.POSTPONED  # unless the postponement came in a file
         else:
             kind = None
-        return decided if kind is not None and recorded(kind) else ()
+        return decided if kind is not None and answered(kind, ticket.solution_at) else ()
 
     @staticmethod
     def _specialist_id(session: Session, key: str | None) -> int | None:

@@ -1,16 +1,29 @@
-"""The ticket status step's read: who is logged in on the call and their company's ticket with
-that number, in one indexed query on a read-only connection.
+"""How a ticket is read: every read of a ticket is here.
 
-This is the busiest database read of the line, so it returns plain frozen values instead of ORM
-objects and needs no transaction. Changes to a ticket load the ORM object (``service``).
+- ``caller_and_ticket``: the ticket webhooks' read, on every ticket step. Who is logged in on the
+  call and their company's ticket with the keyed number, in one indexed query, as frozen values
+  (``TicketView``) rather than ORM objects: the busiest database read of the line.
+- ``ticket_by_number``: the same values for a callback that comes after the call ended (its
+  login is gone), whose signed URL names the ticket.
+- ``ticket_to_change``: the ORM object of a ticket read above, loaded only to change it through
+  ``tickets.service`` (optimistic locking, events), in the session that will commit the change.
+
+Reads take the caller's Session (a webhook's is ``database.flask_ext.request_session()``): one
+way to reach the database, with the pool's handling of a lost server (the read that meets it
+fails, the pool replaces the other connections of that server as they are next used).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
-from database.session import Database
+from sqlalchemy import Row, Select, and_, bindparam, select
+from sqlalchemy.orm import Session
+
+from auth.models import CallLogin
+from tickets.models import Specialist, Ticket
 
 
 @dataclass(frozen=True)
@@ -42,50 +55,67 @@ class Caller:
     company_id: int
 
 
-# Written out for the driver rather than built per call: this is the busiest read of the line.
-# Both conditions in the ticket's join: another company's ticket is exactly a missing one.
-_SQL = """
-SELECT cl.contact_id, cl.company_id,
-       t.id, t.number, t.area, t.status, t.summary, t.solution_at, t.postponed,
-       t.closed_at, t.closed_how, s.name, s.phone
-FROM call_logins cl
-LEFT JOIN tickets t ON t.company_id = cl.company_id AND t.number = {number}
-LEFT JOIN specialists s ON s.id = t.specialist_id
-WHERE cl.call_sid = {call_sid} AND cl.company_id IS NOT NULL AND cl.logged_in_at IS NOT NULL
-"""
-_QUERY = {
-    "sqlite": _SQL.format(number=":number", call_sid=":call_sid"),
-    "postgresql": _SQL.format(number="%(number)s", call_sid="%(call_sid)s"),
-}
+# The columns of a TicketView, in its order, then its specialist's.
+_TICKET_COLUMNS = (
+    Ticket.id, Ticket.number, Ticket.area, Ticket.status, Ticket.summary, Ticket.solution_at,
+    Ticket.postponed, Ticket.closed_at, Ticket.closed_how, Specialist.name, Specialist.phone,
+)
 
+# Built once, with the values bound at each call: this is the busiest read of the line. Both of
+# the ticket's conditions are in its join, so another company's ticket is exactly a missing one
+# (same answer, same plan: the unique index on number).
+_CALLER_AND_TICKET = (
+    select(CallLogin.contact_id, CallLogin.company_id, *_TICKET_COLUMNS)
+    .select_from(CallLogin)
+    .outerjoin(Ticket, and_(Ticket.company_id == CallLogin.company_id,
+                            Ticket.number == bindparam("number")))
+    .outerjoin(Specialist, Specialist.id == Ticket.specialist_id)
+    .where(CallLogin.call_sid == bindparam("call_sid"), CallLogin.company_id.is_not(None),
+           CallLogin.logged_in_at.is_not(None))
+)
 
-def _utc(value: datetime | str | None) -> datetime | None:
-    """SQLite hands back UTCDateTime columns as text; PostgreSQL as aware datetimes."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+_TICKET_BY_NUMBER = (
+    select(*_TICKET_COLUMNS)
+    .outerjoin(Specialist, Specialist.id == Ticket.specialist_id)
+    .where(Ticket.number == bindparam("number"))
+)
 
 
 def caller_and_ticket(
-    database: Database, call_sid: str, number: str
+    session: Session, call_sid: str, number: str
 ) -> tuple[Caller, TicketView | None] | None:
     """None when nobody is logged in on the call; else the caller and the ticket, if theirs."""
-    with database.reading_cursor() as cursor:
-        cursor.execute(_QUERY[database.dialect_name], {"call_sid": call_sid, "number": number})
-        # fetchall, not fetchone: the statement runs to its end (one row at most, call_sid and
-        # number are unique), so a SQLite reader keeps no snapshot open between requests.
-        rows = cursor.fetchall()
-    if not rows:
+    row = _first(session, _CALLER_AND_TICKET, {"call_sid": call_sid, "number": number})
+    if row is None:
         return None
-    (contact_id, company_id, ticket_id, ticket_number, area, status, summary,
-     solution_at, postponed, closed_at, closed_how, specialist_name, specialist_phone) = rows[0]
-    caller = Caller(contact_id, company_id)
+    contact_id, company_id, *ticket = row
+    return Caller(contact_id, company_id), _view(ticket)
+
+
+def ticket_by_number(session: Session, number: str) -> TicketView | None:
+    """The ticket with this number, whoever's it is: only for a number from a signed URL."""
+    row = _first(session, _TICKET_BY_NUMBER, {"number": number})
+    return None if row is None else _view(row)
+
+
+def ticket_to_change(session: Session, ticket: TicketView) -> Ticket | None:
+    """The ORM object of a ticket read here, to change it (None if it was deleted since)."""
+    return session.get(Ticket, ticket.id)
+
+
+def _first(session: Session, statement: Select[Any], values: dict[str, str]) -> Row[Any] | None:
+    # On the session's connection, in its transaction: plain rows. ``session.execute`` would
+    # pass them through the ORM's result processing, which costs more than the read itself.
+    return session.connection().execute(statement, values).first()
+
+
+def _view(row: Any) -> TicketView | None:
+    (ticket_id, number, area, status, summary, solution_at, postponed, closed_at, closed_how,
+     specialist_name, specialist_phone) = row
     if ticket_id is None:
-        return caller, None
+        return None
     specialist = (SpecialistView(specialist_name, specialist_phone)
                   if specialist_name is not None else None)
-    return caller, TicketView(
-        id=ticket_id, number=ticket_number.strip(), area=area, status=status,
-        summary=summary or "", solution_at=_utc(solution_at), postponed=bool(postponed),
-        closed_at=_utc(closed_at), closed_how=closed_how, specialist=specialist,
-    )
+    return TicketView(id=ticket_id, number=number, area=area, status=status, summary=summary,
+                      solution_at=solution_at, postponed=postponed, closed_at=closed_at,
+                      closed_how=closed_how, specialist=specialist)

@@ -117,7 +117,10 @@ class Ticket(Base):
 
 class TicketEvent(Base):
     """One thing that happened to a ticket through this server: accepted, postponed, rejected
-    (with the caller's recorded reason), a voice message, or an automatic closing."""
+    (with the caller's recorded reason), a voice message, or an automatic closing.
+
+    What code reads back has a column of its own; ``detail`` is for people only.
+    """
 
     __tablename__ = "ticket_events"
     __table_args__ = (CheckConstraint(_one_of("kind", EventKind), name="kind"),)
@@ -132,6 +135,10 @@ class TicketEvent(Base):
     )
     call_sid: Mapped[str | None] = mapped_column(String(64))
     recording_url: Mapped[str | None] = mapped_column(String(1024))
+    # The proposed solution the caller answered (accepted, postponed, rejected) or that closed
+    # at its deadline; None for a voice message. An import reads it back (``importing``): a
+    # file that still proposes that solution does not undo the answer.
+    solution_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -1,4 +1,4 @@
-"""Ticket look-up and the changes a caller may make to a ticket.
+"""The changes a caller (or the expiry job) may make to a ticket. Reads are in ``lookup``.
 
 Every function takes the session from its caller (a view, a CLI command), who commits or rolls
 back, and the current time, so tests and jobs control the clock. Each change is flushed at once,
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
@@ -45,22 +45,6 @@ def is_ticket_number(number: str) -> bool:
     return len(number) == NUMBER_LENGTH and number.isascii() and number.isdigit()
 
 
-def find_ticket_for_company(session: Session, number: str, company_id: int) -> Ticket | None:
-    """The company's ticket with that number, specialist loaded, in one query.
-
-    Another company's ticket gives None exactly like a missing one: both conditions are in the
-    same query, so neither the answer nor its timing tells them apart.
-    """
-    if not is_ticket_number(number):
-        return None
-    statement = (
-        select(Ticket)
-        .options(joinedload(Ticket.specialist))
-        .where(Ticket.number == number, Ticket.company_id == company_id)
-    )
-    return session.scalars(statement).one_or_none()
-
-
 def _event(
     ticket: Ticket,
     kind: EventKind,
@@ -69,6 +53,7 @@ def _event(
     contact_id: int | None = None,
     call_sid: str | None = None,
     recording_url: str | None = None,
+    solution_at: datetime | None = None,
     detail: str = "",
 ) -> TicketEvent:
     return TicketEvent(
@@ -77,6 +62,7 @@ def _event(
         contact_id=contact_id,
         call_sid=call_sid,
         recording_url=recording_url,
+        solution_at=solution_at,
         detail=detail,
         at=now,
     )
@@ -105,7 +91,9 @@ def accept(
     ticket.closed_at = now
     ticket.closed_how = ClosedHow.ACCEPTED
     return _flush_with(
-        session, _event(ticket, EventKind.ACCEPTED, now, contact_id=contact_id, call_sid=call_sid)
+        session,
+        _event(ticket, EventKind.ACCEPTED, now, contact_id=contact_id, call_sid=call_sid,
+               solution_at=ticket.solution_at),
     )
 
 
@@ -123,7 +111,7 @@ def postpone(
         session,
         _event(
             ticket, EventKind.POSTPONED, now, contact_id=contact_id, call_sid=call_sid,
-            detail=detail,
+            solution_at=ticket.solution_at, detail=detail,
         ),
     )
 
@@ -142,10 +130,11 @@ def reject(
     keeps it) and the postponement is available again for the next solution.
     """
     _require(deadlines.can_reject(ticket, now))
-    assert ticket.solution_at is not None  # can_reject requires a solution
-    detail = f"solution_at {ticket.solution_at.astimezone(UTC).isoformat()}"
+    rejected = ticket.solution_at
+    assert rejected is not None  # can_reject requires a solution
+    detail = f"solution of {rejected.astimezone(UTC).isoformat()} rejected"
     if ticket.postponed:
-        detail += ", postponed"
+        detail += " after its deadline was postponed"
     ticket.status = TicketStatus.IN_PROGRESS
     ticket.solution_at = None
     ticket.postponed = False
@@ -153,7 +142,7 @@ def reject(
         session,
         _event(
             ticket, EventKind.REJECTED, now, contact_id=contact_id, call_sid=call_sid,
-            recording_url=recording_url, detail=detail,
+            recording_url=recording_url, solution_at=rejected, detail=detail,
         ),
     )
 
@@ -240,19 +229,20 @@ def expire_overdue(session: Session, now: datetime) -> int:
                     closed_how=ClosedHow.AUTOMATIC,
                     version=Ticket.version + 1,
                 )
-                .returning(Ticket.id)
+                .returning(Ticket.id, Ticket.solution_at)
                 .execution_options(synchronize_session=False)
             )
-            done = list(session.scalars(statement))
-            _expire_loaded(session, done)
+            done = session.execute(statement).all()
+            _expire_loaded(session, [ticket_id for ticket_id, _ in done])
             if done:
                 detail = f"deadline {end.isoformat()}"
                 session.execute(
                     insert(TicketEvent),
                     [
                         {"ticket_id": ticket_id, "kind": EventKind.AUTO_CLOSED, "contact_id": None,
-                         "call_sid": None, "recording_url": None, "detail": detail, "at": now}
-                        for ticket_id in done
+                         "call_sid": None, "recording_url": None, "solution_at": solution_at,
+                         "detail": detail, "at": now}
+                        for ticket_id, solution_at in done
                     ],
                 )
             closed += len(done)

@@ -1,5 +1,5 @@
-"""Ticket self-service webhooks. Reads through ``lookup`` (one query), changes through
-``service``, and the dialogue in ``flow``."""
+"""Ticket self-service webhooks. Reads through ``lookup`` (one query, in the request's session),
+changes through ``service``, and the dialogue in ``flow``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, g
-from sqlalchemy import select
 
-from database.flask_ext import get_db, request_session
+from database.flask_ext import request_session
 from ivr import engine
 from ivr.action_urls import call_state, query_counter, query_value
 from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
@@ -22,7 +21,13 @@ from ivr.provider import Form, provider_webhook
 from ivr.respond import answer
 from ivr.state import CallState
 from tickets import flow, service
-from tickets.lookup import Caller, TicketView, caller_and_ticket
+from tickets.lookup import (
+    Caller,
+    TicketView,
+    caller_and_ticket,
+    ticket_by_number,
+    ticket_to_change,
+)
 from tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -55,7 +60,7 @@ class Visit:
         """The ticket as an ORM object, to change it."""
         if self.ticket is None:
             return None
-        return request_session().get(Ticket, self.ticket.id)
+        return ticket_to_change(request_session(), self.ticket)
 
 
 def _entry(form: Form, state: CallState) -> str:
@@ -80,10 +85,16 @@ def ticket_webhook(
                                             menu.settings.menu_changed), menu)
             number = number_of(form, state)
             call_sid = g.call_sid
-            found = caller_and_ticket(get_db(), call_sid, number) if call_sid else None
+            session = request_session()
+            found = caller_and_ticket(session, call_sid, number) if call_sid else None
+            # The read's transaction ends here with COMMIT, not with the teardown's ROLLBACK:
+            # PostgreSQL's driver forgets its prepared statements on every ROLLBACK, so the
+            # lookup would be parsed and planned again on every ticket step. A change to the
+            # ticket (confirm, message) runs in a transaction of its own.
+            session.commit()
             if found is None:
                 if after_call:
-                    return view(Visit(form, menu, state, None, _by_number(number)))
+                    return view(Visit(form, menu, state, None, ticket_by_number(session, number)))
                 return answer(Reply(then=Redirect(Resume(engine.LOGIN, state))), menu, state)
             caller, ticket = found
             return view(Visit(form, menu, state, caller, ticket))
@@ -91,20 +102,6 @@ def ticket_webhook(
         return wrapper
 
     return decorate
-
-
-def _by_number(number: str) -> TicketView | None:
-    if not service.is_ticket_number(number):
-        return None
-    ticket = request_session().scalars(select(Ticket).where(Ticket.number == number)).first()
-    if ticket is None:
-        return None
-    return TicketView(id=ticket.id, number=ticket.number, area=str(ticket.area),
-                      status=str(ticket.status), summary=ticket.summary,
-                      solution_at=ticket.solution_at, postponed=ticket.postponed,
-                      closed_at=ticket.closed_at,
-                      closed_how=str(ticket.closed_how) if ticket.closed_how else None,
-                      specialist=None)
 
 
 def _gone(visit: Visit) -> Response:

@@ -8,15 +8,26 @@ fields keep the first value they get.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, literal_column, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Executable,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from database.session import Database
+from database.upsert import Upsert, upsert
 from ivr.calls.events import CallCompleted, CallStarted, Step
 from ivr.calls.models import Call
 
@@ -34,7 +45,7 @@ def write_steps(database: Database, events: Sequence[Step]) -> bool:
     """
     try:
         with database.engine.connect() as connection:
-            _upsert(connection.exec_driver_sql, connection.dialect.name, _merge(events))
+            _upsert(connection, _merge(events))
             connection.commit()
     except Exception:
         log.exception("could not write %d call record steps; dropped", len(events))
@@ -42,122 +53,111 @@ def write_steps(database: Database, events: Sequence[Step]) -> bool:
     return True
 
 
-Row = list[Any]  # one calls row, in COLUMNS order
-
-# Positions in a Row, for the merge.
-_FROM, _TO, _STARTED, _PATH, _STEPS, _LAST, _OUTCOME, _DETAIL, _UPDATED = range(1, 10)
+Row = dict[str, Any]  # one calls row, by column name
 
 
 def _merge(batch: Sequence[Step]) -> list[Row]:
-    """One row per CallSid, in COLUMNS order (an upsert cannot touch one row twice)."""
+    """One row per CallSid (an upsert cannot touch one row twice)."""
     rows: dict[str, Row] = {}
     for event in batch:
         row = rows.get(event.call_sid)
         if row is None:
-            row = rows[event.call_sid] = [event.call_sid, None, None, None, "", 0, None, None,
-                                          None, None]
+            row = rows[event.call_sid] = {
+                "call_sid": event.call_sid, "from_number": None, "to_number": None,
+                "started_at": None, "path": "", "steps": 0, "last_node": None, "outcome": None,
+                "outcome_detail": None, "updated_at": None,
+            }
         started = event if isinstance(event, CallStarted) else event.started
         if started is not None:
-            row[_FROM] = row[_FROM] or started.from_number
-            row[_TO] = row[_TO] or started.to_number
-            row[_STARTED] = row[_STARTED] or started.at
+            row["from_number"] = row["from_number"] or started.from_number
+            row["to_number"] = row["to_number"] or started.to_number
+            row["started_at"] = row["started_at"] or started.at
         if isinstance(event, CallStarted):
             continue
-        row[_STEPS] += 1
-        if row[_UPDATED] is None or event.at >= row[_UPDATED]:
-            row[_PATH] = ",".join(event.path)
-            row[_LAST] = event.node
-            row[_UPDATED] = event.at
+        row["steps"] += 1
+        if row["updated_at"] is None or event.at >= row["updated_at"]:
+            row["path"] = ",".join(event.path)
+            row["last_node"] = event.node
+            row["updated_at"] = event.at
             if event.outcome is not None:
-                row[_OUTCOME] = event.outcome.kind
-                row[_DETAIL] = event.outcome.detail[:255]
+                row["outcome"] = event.outcome.kind
+                row["outcome_detail"] = event.outcome.detail[:255]
     return list(rows.values())
 
 
-COLUMNS = ("call_sid", "from_number", "to_number", "started_at", "path", "steps", "last_node",
-           "outcome", "outcome_detail", "updated_at")
-
-# A step wins when it is newer; at the same instant (a frozen clock, or two steps within the
-# clock's resolution) the longer path is the later step.
-_NEWER = ("excluded.updated_at IS NOT NULL AND (calls.updated_at IS NULL"
-          " OR excluded.updated_at > calls.updated_at"
-          " OR (excluded.updated_at = calls.updated_at"
-          " AND length(excluded.path) >= length(calls.path)))")
+def upsert_calls(session: Session, rows: list[Row]) -> None:
+    """Rows given by column name (every column of ``_merge``'s rows), written in the
+    session's transaction."""
+    _upsert(session.connection(), rows)
 
 
-def _step_wins(column: str, *, needs: str = "updated_at") -> str:
-    return (f"{column} = CASE WHEN excluded.{needs} IS NOT NULL AND {_NEWER}"
-            f" THEN excluded.{column} ELSE calls.{column} END")
-
-
-@lru_cache(maxsize=64)
-def _upsert_sql(placeholder: str, rows: int) -> str:
-    """One statement for the whole batch, written out rather than built with the ORM.
-
-    A single statement means the writer thread releases and retakes the GIL once per batch
-    instead of once per row: every retake can stall the thread answering webhooks.
-    """
-    row = "(" + ", ".join([placeholder] * len(COLUMNS)) + ")"
-    values = ", ".join([row] * rows)
-    return (
-        f"INSERT INTO calls ({', '.join(COLUMNS)}) VALUES {values} "  # noqa: S608 - constants
-        "ON CONFLICT (call_sid) DO UPDATE SET "
-        "from_number = COALESCE(calls.from_number, excluded.from_number), "
-        "to_number = COALESCE(calls.to_number, excluded.to_number), "
-        "started_at = COALESCE(calls.started_at, excluded.started_at), "
-        "steps = calls.steps + excluded.steps, "
-        + ", ".join([
-            _step_wins("path"),
-            _step_wins("last_node"),
-            _step_wins("outcome", needs="outcome"),
-            _step_wins("outcome_detail", needs="outcome"),
-            _step_wins("updated_at"),
-        ])
-    )
-
-
-_PLACEHOLDER = {"sqlite": "?", "postgresql": "%s"}
-# SQLite allows 32,766 parameters in a statement; stay well below.
+# Rows per INSERT statement. SQLAlchemy also keeps each statement under the database's limit
+# on parameters (SQLite's is 32,766; this is 5,000).
 ROWS_PER_STATEMENT = 500
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
-    # The text form SQLAlchemy's DateTime uses on SQLite, in UTC like every UTCDateTime
-    # (isoformat: a third of strftime's cost, and this runs for every step recorded).
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+def _upsert(connection: Connection, rows: list[Row]) -> None:
+    if rows:
+        connection.execute(_statement(connection), rows).close()
 
 
-def _as_is(value: datetime | None) -> datetime | None:
-    return value
+_statements: dict[str, Executable] = {}
 
 
-def upsert_calls(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Rows given by column name, written in the session's transaction."""
-    connection = session.connection()
-    _upsert(connection.exec_driver_sql, connection.dialect.name,
-            [[row[column] for column in COLUMNS] for row in rows])
+def _statement(connection: Connection) -> Executable:
+    """The upsert for this database, built once: the same statement object each time lets
+    SQLAlchemy find its compiled form without building a cache key again.
+
+    Given many rows, SQLAlchemy sends them as one ``INSERT ... VALUES (...), (...), ...`` per
+    ``ROWS_PER_STATEMENT`` rows ("insertmanyvalues"), which it does for a statement with
+    RETURNING: hence the RETURNING, whose rows are not read. One statement per batch rather
+    than one per row: the writer thread releases and retakes the GIL once per statement, and
+    every retake can stall the thread answering webhooks.
+    """
+    statement = _statements.get(connection.dialect.name)
+    if statement is None:
+        statement = _statements[connection.dialect.name] = (
+            _merging(upsert(connection, Call))
+            .returning(Call.call_sid)
+            .execution_options(insertmanyvalues_page_size=ROWS_PER_STATEMENT)
+        )
+    return statement
 
 
-def _upsert(execute: Callable[[str, tuple[Any, ...]], object], dialect: str,
-            rows: list[Row]) -> None:
-    if not rows:
-        return
-    time = _sqlite_time if dialect == "sqlite" else _as_is
-    params: list[Any] = []
-    for row in rows:
-        params += row
-        # The two times as the driver takes them (rows themselves are left as given).
-        params[-len(COLUMNS) + _STARTED] = time(row[_STARTED])
-        params[-len(COLUMNS) + _UPDATED] = time(row[_UPDATED])
-    width = len(COLUMNS)
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        count = min(ROWS_PER_STATEMENT, len(rows) - start)
-        chunk = params[start * width:(start + count) * width]
-        execute(_upsert_sql(_PLACEHOLDER[dialect], count), tuple(chunk))
+def _merging(statement: Upsert) -> Executable:
+    """Every column merged by rule with the row already there, whichever step came first."""
+    new = statement.excluded
+    # A step wins when it is newer; at the same instant (a frozen clock, or two steps within
+    # the clock's resolution) the longer path is the later step.
+    newer = and_(
+        new.updated_at.is_not(None),
+        or_(
+            Call.updated_at.is_(None),
+            new.updated_at > Call.updated_at,
+            and_(new.updated_at == Call.updated_at,
+                 func.length(new.path) >= func.length(Call.path)),
+        ),
+    )
+    with_outcome = and_(new.outcome.is_not(None), newer)
+
+    def step_wins(column: str, when: ColumnElement[bool] = newer) -> ColumnElement[Any]:
+        return case((when, new[column]), else_=getattr(Call, column))
+
+    return statement.on_conflict_do_update(
+        index_elements=[Call.call_sid],
+        set_={
+            # The first value known stays.
+            "from_number": func.coalesce(Call.from_number, new.from_number),
+            "to_number": func.coalesce(Call.to_number, new.to_number),
+            "started_at": func.coalesce(Call.started_at, new.started_at),
+            "steps": Call.steps + new.steps,
+            "path": step_wins("path"),
+            "last_node": step_wins("last_node"),
+            "outcome": step_wins("outcome", with_outcome),
+            "outcome_detail": step_wins("outcome_detail", with_outcome),
+            "updated_at": step_wins("updated_at"),
+        },
+    )
 
 
 def complete_call(session: Session, done: CallCompleted) -> None:

@@ -1,7 +1,7 @@
 """Failed logins on the whole line, per minute (password spraying slows every login)
 
 Revision ID: 0007_line_login_failures
-Revises: 0005_calls_outcome_unindexed
+Revises: 0006_ticket_events_solution_at
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from database.base import UTCDateTime
 
 revision = "0007_line_login_failures"
-down_revision = "0005_calls_outcome_unindexed"
+down_revision = "0006_ticket_events_solution_at"
 branch_labels = None
 depends_on = None
 
