@@ -73,10 +73,10 @@ def clear_contact_failures(session: Session, contact_id: int, now: datetime) -> 
 
 def record_call_failure(session: Session, call_sid: str, now: datetime) -> int:
     """Counts one failure of this call; returns the call's failures so far."""
-    statement = upsert(session, CallLogin).values(call_sid=call_sid, failures=1, updated_at=now)
-    statement = statement.on_conflict_do_update(
+    insert = upsert(session, CallLogin).values(call_sid=call_sid, failures=1, updated_at=now)
+    statement = insert.on_conflict_do_update(
         index_elements=[CallLogin.call_sid],
-        set_={"failures": CallLogin.failures + 1, "updated_at": statement.excluded.updated_at},
+        set_={"failures": CallLogin.failures + 1, "updated_at": insert.excluded.updated_at},
     ).returning(CallLogin.failures)
     return int(session.execute(statement).scalar_one())
 
@@ -113,17 +113,17 @@ def record_caller_failure(session: Session, caller: str, now: datetime) -> int:
 
     Returns the failures within the window, this one included.
     """
-    statement = upsert(session, CallerFailure).values(
+    insert = upsert(session, CallerFailure).values(
         caller=caller, failures=1, last_failure_at=now
     )
-    statement = statement.on_conflict_do_update(
+    statement = insert.on_conflict_do_update(
         index_elements=[CallerFailure.caller],
         set_={
             "failures": case(
                 (CallerFailure.last_failure_at <= now - CALLER_WINDOW, 1),
                 else_=CallerFailure.failures + 1,
             ),
-            "last_failure_at": statement.excluded.last_failure_at,
+            "last_failure_at": insert.excluded.last_failure_at,
         },
     ).returning(CallerFailure.failures)
     return int(session.execute(statement).scalar_one())

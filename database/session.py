@@ -6,10 +6,11 @@ rolls back.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 # Connections older than this are replaced: servers and proxies drop long-idle ones.
@@ -37,6 +38,8 @@ class Database:
         self.url = url
         self._engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
+        self._read_engine: Engine | None = None
+        self._held = threading.local()  # each thread's reading Connection
 
     @property
     def engine(self) -> Engine:
@@ -73,7 +76,49 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection outside any transaction, for reads that change nothing: one round trip
+        a query on PostgreSQL (no BEGIN, no ROLLBACK).
+
+        Each thread keeps its reading Connection between requests: checking one out of the pool
+        and back in cost as much as the ticket step's query itself (see ``scripts/bench.py``).
+        A read that fails gives it up, and the next read takes a fresh one from the pool; after
+        a lost server SQLAlchemy has already replaced the pool's other connections.
+        """
+        connection: Connection | None = getattr(self._held, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._held.connection = self.reading_engine.connect()
+        try:
+            yield connection
+        except BaseException:
+            self._held.connection = None
+            connection.close()
+            raise
+
+    @property
+    def reading_engine(self) -> Engine:
+        """The engine of ``reading()``."""
+        # SQLite's driver opens no transaction for a SELECT: its one engine serves. On
+        # PostgreSQL the connections that stay in autocommit have a pool of their own, so none
+        # switches modes at each checkout.
+        if self._read_engine is None:
+            if self.url.startswith("sqlite"):
+                self._read_engine = self.engine
+            else:
+                self._read_engine = create_engine(
+                    self.url, hide_parameters=True, pool_recycle=RECYCLE_SECONDS,
+                    isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        return self._read_engine
+
     def dispose(self) -> None:
+        held: Connection | None = getattr(self._held, "connection", None)
+        if held is not None:  # this thread's; another thread's goes with the pool's disposal
+            held.close()
+        self._held = threading.local()
+        if self._read_engine is not None and self._read_engine is not self._engine:
+            self._read_engine.dispose()
+        self._read_engine = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 
 from ivr.actions import Resume
+from ivr.form_fields import parse_pairs
 from ivr.state import CallState
 
 
 def query_value(name: str) -> str | None:
-    """One field of this request's query string (the first, if repeated)."""
-    return request.args.get(name)
+    """One field of this request's query string (the first, if repeated), parsed once per
+    request however many fields a view reads."""
+    fields: dict[str, str] | None = g.get("query_fields")
+    if fields is None:
+        fields = {}
+        try:
+            for key, value in parse_pairs(request.query_string.decode("latin-1")):
+                fields.setdefault(key, value)
+        except ValueError:  # more fields than any URL of ours carries: none of them is ours
+            fields = {}
+        g.query_fields = fields
+    return fields.get(name)
 
 
 def query_counter(name: str) -> int:

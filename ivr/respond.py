@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 
 from ivr.action_urls import resume_url
 from ivr.actions import Reply
-from ivr.calls.events import CallStarted
-from ivr.calls.steps import step_of
-from ivr.current import now, recorder
+from ivr.calls.events import CallStarted, CallStepped
+from ivr.calls.recorder import CallRecorder
+from ivr.calls.steps import reached
 from ivr.menu import Menu
 from ivr.provider import caller_number
 from ivr.rendering import render
@@ -20,26 +20,31 @@ TWIML = "text/xml; charset=utf-8"
 
 def answer(reply: Reply, menu: Menu, state: CallState | None = None) -> Response:
     """Record where ``reply`` takes the call from ``state`` (None: a new call), then answer."""
-    record_step(reply, state)
-    response = twiml_response(reply, menu)
-    records = recorder()
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
+    records: CallRecorder = app.extensions["call_recorder"]
+    record_step(records, app, reply, state)
+    response = twiml_response(app, reply, menu)
     if records.flush_is_due():
         # Runs once the response has been sent, before the worker takes the next request.
         response.call_on_close(records.flush)
     return response
 
 
-def record_step(reply: Reply, state: CallState | None) -> None:
+def record_step(records: CallRecorder, app: Flask, reply: Reply, state: CallState | None
+                ) -> None:
+    call_sid: str = g.get("call_sid", "")
+    here = reached(state, reply) if call_sid else None
+    if here is None:
+        return
     form = g.get("form") or {}
     # The start time comes from the status callback (end minus duration).
-    caller = CallStarted(g.get("call_sid", ""), caller_number(form.get("From")),
+    caller = CallStarted(call_sid, caller_number(form.get("From")),
                          caller_number(form.get("To")), None)
-    step = step_of(caller.call_sid, state, reply, now(), caller)
-    if step is not None:
-        recorder().record(step)
+    records.record(CallStepped(call_sid, here.path, here.node, reply.outcome,
+                               app.config["CLOCK"](), caller))
 
 
-def twiml_response(reply: Reply, menu: Menu) -> Response:
+def twiml_response(app: Flask, reply: Reply, menu: Menu) -> Response:
     # Everything the action URLs depend on besides the reply: cached documents never cross it.
-    scope = (current_app.config["PUBLIC_BASE_URL"] or "") + request.script_root
+    scope = (app.config["PUBLIC_BASE_URL"] or "") + request.environ.get("SCRIPT_NAME", "")
     return Response(render(reply, voice_of(menu), resume_url, scope), mimetype=TWIML)

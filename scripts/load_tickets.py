@@ -182,7 +182,7 @@ def _load_sqlite(engine: Engine, rows: Iterator[tuple[Any, ...]], batch: int) ->
 
 def _lookup_timing(database: Database, known_id: int, count: int) -> tuple[float, str]:
     """Mean seconds of the ticket webhooks' read (``tickets.lookup.caller_and_ticket``: the
-    known company's tickets and misses), each in a session of its own as a request has; and
+    known company's tickets and misses), each as a request reads it; and
     the plan. The call login it needs is deleted afterwards."""
     numbers = [*KNOWN_NUMBERS, OTHER_COMPANY_NUMBER, f"{FIRST_SYNTHETIC + count:08d}"]
     login = {"call_sid": TIMING_CALL_SID, "contact_id": None, "company_id": known_id,
@@ -190,16 +190,14 @@ def _lookup_timing(database: Database, known_id: int, count: int) -> tuple[float
     with database.transaction() as session:
         session.execute(insert(CallLogin).values(**login))
     try:
-        with database.session() as session:
-            found = caller_and_ticket(session, TIMING_CALL_SID, KNOWN_NUMBERS[0])
-            assert found is not None and found[1] is not None
-            assert caller_and_ticket(session, TIMING_CALL_SID, OTHER_COMPANY_NUMBER) == (
-                found[0], None)
+        found = caller_and_ticket(database, TIMING_CALL_SID, KNOWN_NUMBERS[0])
+        assert found is not None and found[1] is not None
+        assert caller_and_ticket(database, TIMING_CALL_SID, OTHER_COMPANY_NUMBER) == (
+            found[0], None)
         rounds = 400
         started = time.perf_counter()
         for i in range(rounds):
-            with database.session() as session:
-                caller_and_ticket(session, TIMING_CALL_SID, numbers[i % len(numbers)])
+            caller_and_ticket(database, TIMING_CALL_SID, numbers[i % len(numbers)])
         elapsed = (time.perf_counter() - started) / rounds
         with database.session() as session:
             plan = _plan(session, known_id)

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, text
 
+from database.session import Database
+
 
 def drop_pooled_connections(engine: Engine, count: int) -> None:
     """Leave ``count`` dead connections idle in the engine's pool, as a database restart does:
@@ -38,3 +40,19 @@ def terminate_backends(url: str | URL, backends: Iterable[object]) -> None:
         for pid in backends:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     killer.dispose()
+
+
+def restart(database: Database) -> None:
+    """What a database restart does to the app's connections: the pooled ones of both engines
+    die, and so does the reading Connection this thread holds."""
+    with database.reading() as held:
+        if held.dialect.name == "postgresql":
+            backend = held.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        else:
+            held.connection.dbapi_connection.close()  # type: ignore[union-attr]
+            backend = None
+    if backend is not None:
+        terminate_backends(database.engine.url, [backend])
+    drop_pooled_connections(database.engine, 3)
+    if database.reading_engine is not database.engine:
+        drop_pooled_connections(database.reading_engine, 2)

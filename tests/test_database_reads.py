@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import Engine, event, insert, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
 
 from auth.counters import bind_call_login, record_call_failure
 from auth.models import Company, Contact
 from database.session import Database
 from tests.conftest import MARIA_CPF, MARIA_PASSWORD, SignedClient, call_form
-from tests.database_faults import drop_pooled_connections
+from tests.database_faults import restart
 from tests.twiml import Doc
 from tickets.enums import Area, TicketStatus
 from tickets.lookup import (
@@ -82,9 +83,8 @@ def world(database: Database) -> World:
 
 def read(database: Database, number: str = "12345678",
          sid: str = SID) -> tuple[Caller, TicketView | None] | None:
-    """One ticket step's read, in its own session as a request has."""
-    with database.session() as session:
-        return caller_and_ticket(session, sid, number)
+    """One ticket step's read."""
+    return caller_and_ticket(database, sid, number)
 
 
 # --- what the read answers -------------------------------------------------------------------
@@ -98,11 +98,11 @@ def test_the_callers_ticket_with_its_specialist_in_one_query(
     def count(*args: object) -> None:
         statements.append(str(args[2]))
 
-    event.listen(database.engine, "before_cursor_execute", count)
+    event.listen(database.reading_engine, "before_cursor_execute", count)
     try:
         found = read(database)
     finally:
-        event.remove(database.engine, "before_cursor_execute", count)
+        event.remove(database.reading_engine, "before_cursor_execute", count)
     assert len(statements) == 1
     assert found is not None
     caller, ticket = found
@@ -147,19 +147,18 @@ def test_after_the_call_the_ticket_is_read_by_number_alone(
     database: Database, world: World
 ) -> None:
     """A recording's callback may come after the status callback ended the login."""
-    with database.session() as session:
-        view = ticket_by_number(session, "34567890")
-        assert view is not None and view.number == "34567890"
-        assert view.specialist == SpecialistView("Ana Souza", "+5511999990001")
-        assert ticket_by_number(session, "99999999") is None
+    view = ticket_by_number(database, "34567890")
+    assert view is not None and view.number == "34567890"
+    assert view.specialist == SpecialistView("Ana Souza", "+5511999990001")
+    assert ticket_by_number(database, "99999999") is None
 
 
 def test_a_ticket_read_is_loaded_as_an_orm_object_to_change_it(
     database: Database, world: World
 ) -> None:
+    found = caller_and_ticket(database, SID, "12345678")
+    assert found is not None and found[1] is not None
     with database.session() as session:
-        found = caller_and_ticket(session, SID, "12345678")
-        assert found is not None and found[1] is not None
         ticket = ticket_to_change(session, found[1])
         assert isinstance(ticket, Ticket) and ticket.number == "12345678"
         session.delete(ticket)
@@ -184,11 +183,11 @@ def test_the_ticket_is_found_through_the_unique_index_on_its_number(
     def keep(*args: object) -> None:
         sent.append((str(args[2]), args[3]))
 
-    event.listen(database.engine, "before_cursor_execute", keep)
+    event.listen(database.reading_engine, "before_cursor_execute", keep)
     try:
         read(database, "20000150")
     finally:
-        event.remove(database.engine, "before_cursor_execute", keep)
+        event.remove(database.reading_engine, "before_cursor_execute", keep)
     [(sql, parameters)] = sent
     with database.engine.connect() as connection:
         if connection.dialect.name == "sqlite":
@@ -221,9 +220,9 @@ def test_a_read_sees_what_was_committed_after_the_previous_read(
 
 def test_a_read_leaves_no_transaction_open(database: Database, world: World) -> None:
     """Neither a SQLite snapshot that would hold back the WAL checkpoint, nor a PostgreSQL
-    session idle in a transaction, nor a connection kept out of the pool."""
+    session idle in a transaction, though the reading connection is kept for the next read."""
     read(database)
-    assert database.engine.pool.checkedout() == 0
+    assert checked_out(database.reading_engine) == 1
     with database.engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
@@ -253,23 +252,21 @@ def test_after_the_server_drops_its_connections_one_read_fails_not_one_per_conne
 ) -> None:
     """A lost server is seen by the first read that meets it; the other pooled connections,
     dead too, are replaced with it instead of failing the next reads one by one."""
-    drop_pooled_connections(database.engine, 3)
+    assert _read_succeeds(database)
+    restart(database)
     assert [_read_succeeds(database) for _ in range(4)] == [False, True, True, True]
 
 
-def test_a_read_that_failed_leaves_the_session_usable(database: Database, world: World) -> None:
-    """The request's session after a failed read is rolled back and closed like any other."""
-    drop_pooled_connections(database.engine, 1)
-    session = database.session()
-    try:
-        with pytest.raises(DBAPIError):
-            caller_and_ticket(session, SID, "12345678")
-        session.rollback()
-        found = caller_and_ticket(session, SID, "12345678")
-        assert found is not None and found[1] is not None
-    finally:
-        session.close()
-    assert database.engine.pool.checkedout() == 0
+def test_a_read_that_failed_holds_no_connection(database: Database, world: World) -> None:
+    """A failed read gives its connection up; the next read works on a fresh one."""
+    assert _read_succeeds(database)
+    restart(database)
+    with pytest.raises(DBAPIError):
+        caller_and_ticket(database, SID, "12345678")
+    assert checked_out(database.reading_engine) == 0
+    found = caller_and_ticket(database, SID, "12345678")
+    assert found is not None and found[1] is not None
+    assert checked_out(database.reading_engine) == 1
 
 
 def test_after_a_database_restart_one_ticket_step_apologises_and_the_next_hears_the_ticket(
@@ -291,8 +288,14 @@ def test_after_a_database_restart_one_ticket_step_apologises_and_the_next_hears_
     ticket_step = doc.gather.attrib["action"]
 
     app.extensions["call_recorder"].flush()  # its writes would meet the dead connections first
-    drop_pooled_connections(app.extensions["database"].engine, 3)
+    restart(app.extensions["database"])
     heard = [post(ticket_step, "*").spoken() for _ in range(3)]
     assert "Desculpe" in heard[0]
     assert all("1 2 3 4 5 6 7 8" in spoken for spoken in heard[1:])
 
+
+def checked_out(engine: Engine) -> int:
+    """Connections out of the pool now (every engine here has a QueuePool or its SQLite kin)."""
+    pool = engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()

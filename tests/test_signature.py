@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -15,6 +16,7 @@ from flask import Flask
 from sqlalchemy import select, text
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
+from werkzeug.test import TestResponse
 
 from app import create_app, shutdown
 from auth.models import Contact
@@ -31,11 +33,11 @@ SID = "CA" + "5" * 32
 TABLES = ("calls", "login_attempts", "pending_logins", "call_logins", "caller_failures")
 
 
-def snapshot(app: Flask) -> dict[str, object]:
+def snapshot(app: Flask) -> dict[str, Any]:
     """Everything a webhook could write, after the call recorder has written what it holds."""
     app.extensions["call_recorder"].flush()
     with app.extensions["database"].transaction() as session:
-        counts: dict[str, object] = {
+        counts: dict[str, Any] = {
             table: session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
             for table in TABLES
         }
@@ -64,7 +66,7 @@ def recorded(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 
 def post(app: Flask, path: str, form: dict[str, str], signature: str | None,
-         **kwargs: object) -> object:
+         **kwargs: object) -> TestResponse:
     headers = {} if signature is None else {"X-Twilio-Signature": signature}
     return app.test_client().post(path, data=urlencode(form),
                                   content_type="application/x-www-form-urlencoded",
@@ -75,7 +77,7 @@ def sign(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
     return RequestValidator(token).compute_signature(url, form)
 
 
-def wait_for_calls(app: Flask, count: int) -> dict[str, object]:
+def wait_for_calls(app: Flask, count: int) -> dict[str, Any]:
     """The recorder's thread may hold a step for a fraction of a second: poll up to 3 s."""
     deadline = time.monotonic() + 3
     while True:
@@ -85,7 +87,7 @@ def wait_for_calls(app: Flask, count: int) -> dict[str, object]:
         time.sleep(0.05)
 
 
-def assert_refused(response: object) -> None:
+def assert_refused(response: TestResponse) -> None:
     assert response.status_code == 403, response.data
     assert b"<Response" not in response.data
     assert b"Traceback" not in response.data

@@ -8,9 +8,10 @@
 - ``ticket_to_change``: the ORM object of a ticket read above, loaded only to change it through
   ``tickets.service`` (optimistic locking, events), in the session that will commit the change.
 
-Reads take the caller's Session (a webhook's is ``database.flask_ext.request_session()``): one
-way to reach the database, with the pool's handling of a lost server (the read that meets it
-fails, the pool replaces the other connections of that server as they are next used).
+Reads go through ``Database.reading()``, a pooled connection outside any transaction: one
+round trip, nothing held open, and the pool's handling of a lost server (the read that meets it
+fails, the pool replaces the other connections of that server as they are next used). Changes
+load the ORM object in the session that commits them.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, select
+from sqlalchemy import Executable, Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from auth.models import CallLogin
+from database.session import Database
 from tickets.models import Specialist, Ticket
 
 
@@ -82,19 +84,19 @@ _TICKET_BY_NUMBER = (
 
 
 def caller_and_ticket(
-    session: Session, call_sid: str, number: str
+    database: Database, call_sid: str, number: str
 ) -> tuple[Caller, TicketView | None] | None:
     """None when nobody is logged in on the call; else the caller and the ticket, if theirs."""
-    row = _first(session, _CALLER_AND_TICKET, {"call_sid": call_sid, "number": number})
+    row = _first(database, _CALLER_AND_TICKET, {"call_sid": call_sid, "number": number})
     if row is None:
         return None
-    contact_id, company_id, *ticket = row
+    contact_id, company_id, *ticket = tuple(row)
     return Caller(contact_id, company_id), _view(ticket)
 
 
-def ticket_by_number(session: Session, number: str) -> TicketView | None:
+def ticket_by_number(database: Database, number: str) -> TicketView | None:
     """The ticket with this number, whoever's it is: only for a number from a signed URL."""
-    row = _first(session, _TICKET_BY_NUMBER, {"number": number})
+    row = _first(database, _TICKET_BY_NUMBER, {"number": number})
     return None if row is None else _view(row)
 
 
@@ -103,10 +105,10 @@ def ticket_to_change(session: Session, ticket: TicketView) -> Ticket | None:
     return session.get(Ticket, ticket.id)
 
 
-def _first(session: Session, statement: Select[Any], values: dict[str, str]) -> Row[Any] | None:
-    # On the session's connection, in its transaction: plain rows. ``session.execute`` would
-    # pass them through the ORM's result processing, which costs more than the read itself.
-    return session.connection().execute(statement, values).first()
+def _first(database: Database, statement: Executable, values: dict[str, str]
+           ) -> Row[Any] | None:
+    with database.reading() as connection:
+        return connection.execute(statement, values).first()
 
 
 def _view(row: Any) -> TicketView | None:

@@ -1,5 +1,5 @@
-"""Ticket self-service webhooks. Reads through ``lookup`` (one query, in the request's session),
-changes through ``service``, and the dialogue in ``flow``."""
+"""Ticket self-service webhooks. Reads through ``lookup`` (one query), changes through
+``service``, and the dialogue in ``flow``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g
 
-from database.flask_ext import request_session
+from database.flask_ext import get_db, request_session
 from ivr import engine
 from ivr.action_urls import call_state, query_counter, query_value
 from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
@@ -85,16 +85,11 @@ def ticket_webhook(
                                             menu.settings.menu_changed), menu)
             number = number_of(form, state)
             call_sid = g.call_sid
-            session = request_session()
-            found = caller_and_ticket(session, call_sid, number) if call_sid else None
-            # The read's transaction ends here with COMMIT, not with the teardown's ROLLBACK:
-            # PostgreSQL's driver forgets its prepared statements on every ROLLBACK, so the
-            # lookup would be parsed and planned again on every ticket step. A change to the
-            # ticket (confirm, message) runs in a transaction of its own.
-            session.commit()
+            database = get_db()
+            found = caller_and_ticket(database, call_sid, number) if call_sid else None
             if found is None:
                 if after_call:
-                    return view(Visit(form, menu, state, None, ticket_by_number(session, number)))
+                    return view(Visit(form, menu, state, None, ticket_by_number(database, number)))
                 return answer(Reply(then=Redirect(Resume(engine.LOGIN, state))), menu, state)
             caller, ticket = found
             return view(Visit(form, menu, state, caller, ticket))

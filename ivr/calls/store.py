@@ -124,7 +124,7 @@ def _statement(connection: Connection) -> Executable:
     return statement
 
 
-def _merging(statement: Upsert) -> Executable:
+def _merging(statement: Upsert) -> Upsert:
     """Every column merged by rule with the row already there, whichever step came first."""
     new = statement.excluded
     # A step wins when it is newer; at the same instant (a frozen clock, or two steps within
