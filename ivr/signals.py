@@ -6,6 +6,10 @@ app as sender, inside the callback's transaction, with ``session`` (the request'
 write through it and never commit) and ``call_sid``. Receivers run in the request: one that
 raises rolls back the call record's completion with everything else, and the provider is
 answered as for any failure.
+
+``health_report``: ``GET /healthz`` asks for what else operations should see. Sent with the app
+as sender; each receiver returns a dict merged into the answer, and must not raise (the page
+answers when the database does not).
 """
 
 from __future__ import annotations
@@ -17,6 +21,15 @@ from sqlalchemy.orm import Session
 _signals = Namespace()
 
 call_ended = _signals.signal("call-ended")
+health_report = _signals.signal("health-report")
+
+
+def health_reports() -> dict[str, object]:
+    """What this app's receivers add to ``/healthz``."""
+    merged: dict[str, object] = {}
+    for _receiver, report in health_report.send(current_app._get_current_object()):  # type: ignore[attr-defined]
+        merged.update(report)
+    return merged
 
 
 def announce_call_ended(session: Session, call_sid: str) -> None:

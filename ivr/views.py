@@ -118,5 +118,6 @@ def healthz() -> tuple[Response, int]:
         "database": "ok" if database_ok else "unreachable or not migrated",
         "menu": menu_status,
         "time": datetime.now().astimezone().isoformat(),
+        **signals.health_reports(),
     }
     return jsonify(body), 200 if database_ok else 503

@@ -271,6 +271,20 @@ def test_a_new_number_s_first_wrong_password_is_answered_after_the_line_s_pause(
     assert MARIA_PASSWORD not in doc.raw
 
 
+def test_healthz_shows_the_line_s_refused_logins_for_an_alert(
+    app: Flask, demo_data: None
+) -> None:
+    def logins() -> object:
+        response = app.test_client().get("/healthz")
+        assert response.status_code == 200
+        return response.get_json()["logins"]
+
+    assert logins() == {"refused_last_10_minutes": 0, "line_slowed": False}
+    with app.extensions["database"].transaction() as session:
+        session.add(LineLoginFailures(minute=OPEN_HOURS.replace(second=0), failures=31))
+    assert logins() == {"refused_last_10_minutes": 31, "line_slowed": True}
+
+
 # --- the migration -----------------------------------------------------------------------------
 
 

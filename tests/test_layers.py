@@ -55,6 +55,14 @@ def test_ivr_imports_neither_auth_nor_tickets() -> None:
     assert [hit for path in files for hit in imports_of(path, {"auth", "tickets"})] == []
 
 
+def test_database_imports_nothing_of_the_app() -> None:
+    """The SQLAlchemy base and connections sit below every package that has tables."""
+    files = sorted((ROOT / "database").rglob("*.py"))
+    assert len(files) >= 4
+    app_packages = {"app", "config", "models", "ivr", "auth", "tickets", "importer"}
+    assert [hit for path in files for hit in imports_of(path, app_packages)] == []
+
+
 def test_loading_all_of_ivr_loads_neither_auth_nor_tickets() -> None:
     """The same, through whatever ivr imports in turn (in a fresh interpreter)."""
     probe = ("import importlib, pkgutil, sys, ivr\n"

@@ -55,6 +55,7 @@ CONFIRM_TEXT: dict[Change, str] = {
 _CHANGE_KEYS: dict[str, Change] = {"2": "accept", "3": "postpone", "4": "reject"}
 CONFIRM_KEYS = "Para confirmar, tecle 1. Para cancelar, tecle qualquer outra tecla."
 CANCELLED = "Nada foi alterado."
+CHANGED_SINCE = "O chamado mudou desde a sua escolha. Nada foi alterado."
 TO_SPECIALIST = "Vamos transferir você para {name}, especialista responsável pelo chamado. Aguarde."
 TO_TEAM = "Vamos transferir você para a equipe responsável pelo chamado. Aguarde."
 NO_ANSWER = "Ninguém pôde atender agora."
@@ -173,12 +174,13 @@ def on_action_key(menu: Menu, state: CallState, ticket: AnyTicket, keys: str, no
         return Reply(speech=say(ASK_REASON),
                      then=Record(Resume(REASON, here), max_length=MESSAGE_SECONDS,
                                  on_silence=Resume(STATUS, here)))
-    return ask_confirmation(menu, state, change)
+    return ask_confirmation(menu, state, change, ticket.version)
 
 
-def ask_confirmation(menu: Menu, state: CallState, change: Change,
+def ask_confirmation(menu: Menu, state: CallState, change: Change, version: int,
                      recording_url: str = "") -> Reply:
-    ask = Ask(Resume(CONFIRM, state, _params(a=change, r=recording_url)),
+    """``version``: the ticket as the caller heard it; the change applies only to that one."""
+    ask = Ask(Resume(CONFIRM, state, _params(a=change, r=recording_url, v=version)),
               say(CONFIRM_TEXT[change], CONFIRM_KEYS), timeout=_timeout(menu), num_digits=1,
               finish_on_key="")
     return Reply(then=ask)
@@ -245,6 +247,12 @@ def offer_message(menu: Menu, state: CallState, lead: tuple[Speech, ...]) -> Rep
     ask = Ask(Resume(OFFER, state), lead + say(OFFER_MESSAGE), timeout=_timeout(menu),
               num_digits=1, finish_on_key="")
     return Reply(then=ask, outcome=Outcome("closed", f"specialist:{state.entry}"))
+
+
+def records_message(reply: Reply) -> bool:
+    """The reply records a message for the team on the call's ticket."""
+    then = reply.then
+    return isinstance(then, Record) and then.resume.endpoint == MESSAGE
 
 
 def leave_message(state: CallState, ticket: AnyTicket, lead: tuple[Speech, ...] = ()) -> Reply:

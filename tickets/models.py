@@ -143,3 +143,21 @@ class TicketEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class VoiceMessageSlot(Base):
+    """The ticket a call was offered to leave a recorded message on.
+
+    The recording's callback may come after the call ended (its login gone), and a signed
+    request can be replayed: the callback attaches the recording to this ticket and no other,
+    and takes the slot, so a replay finds none and changes nothing.
+    """
+
+    __tablename__ = "voice_message_slots"
+
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
+from database.upsert import upsert
 from tickets import deadlines
 from tickets.enums import ClosedHow, EventKind, TicketStatus
-from tickets.models import NUMBER_LENGTH, Ticket, TicketEvent
+from tickets.models import NUMBER_LENGTH, Ticket, TicketEvent, VoiceMessageSlot
 
 REASON_CONFLICT = "o chamado acabou de ser alterado; consulte o chamado de novo"
 
@@ -169,6 +170,37 @@ def attach_voice_message(
             recording_url=recording_url, detail=detail,
         ),
     )
+
+
+# A recording ends within minutes of the offer; a slot older than this belongs to a call whose
+# recording never came.
+SLOT_FOR = timedelta(hours=1)
+
+
+def offer_voice_message(session: Session, call_sid: str, ticket_id: int,
+                        contact_id: int | None, now: datetime) -> None:
+    """This call may leave one recorded message on this ticket (a later offer replaces it)."""
+    session.execute(delete(VoiceMessageSlot).where(VoiceMessageSlot.offered_at < now - SLOT_FOR))
+    values = {"ticket_id": ticket_id, "contact_id": contact_id, "offered_at": now}
+    session.execute(upsert(session, VoiceMessageSlot).values(call_sid=call_sid, **values)
+                    .on_conflict_do_update(index_elements=[VoiceMessageSlot.call_sid],
+                                           set_=values))
+
+
+def take_voice_message_slot(session: Session, call_sid: str, now: datetime
+                            ) -> tuple[int, int | None] | None:
+    """The (ticket id, contact id) this call was offered a message on, taken: a replayed
+    callback finds nothing. None when there was no offer, or it is too old."""
+    taken = session.execute(
+        delete(VoiceMessageSlot)
+        .where(VoiceMessageSlot.call_sid == call_sid)
+        .returning(VoiceMessageSlot.ticket_id, VoiceMessageSlot.contact_id,
+                   VoiceMessageSlot.offered_at)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if taken is None or taken.offered_at < now - SLOT_FOR:
+        return None
+    return taken.ticket_id, taken.contact_id
 
 
 def _first_solution_from(

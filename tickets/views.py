@@ -25,7 +25,6 @@ from tickets.lookup import (
     Caller,
     TicketView,
     caller_and_ticket,
-    ticket_by_number,
     ticket_to_change,
 )
 from tickets.models import Ticket
@@ -54,13 +53,19 @@ class Visit:
         return self.form.get("Digits", "").strip()[:16]
 
     def reply(self, reply: Reply) -> Response:
+        if flow.records_message(reply) and self.ticket is not None and self.caller is not None:
+            # The recording's callback may come after the call: it finds the ticket here.
+            session = request_session()
+            service.offer_voice_message(session, g.call_sid, self.ticket.id,
+                                        self.caller.contact_id, now())
+            session.commit()
         return answer(reply, self.menu, self.state)
 
     def orm_ticket(self) -> Ticket | None:
         """The ticket as an ORM object, to change it."""
         if self.ticket is None:
             return None
-        return ticket_to_change(request_session(), self.ticket)
+        return ticket_to_change(request_session(), self.ticket.id)
 
 
 def _entry(form: Form, state: CallState) -> str:
@@ -68,11 +73,10 @@ def _entry(form: Form, state: CallState) -> str:
 
 
 def ticket_webhook(
-    number_of: NumberOf = _entry, *, after_call: bool = False
+    number_of: NumberOf = _entry,
 ) -> Callable[[Callable[[Visit], Response]], Callable[..., Response]]:
     """Signed; logged in on this call (else to the login, which comes back here); the ticket
-    read in the same query. ``after_call``: a recording's callback may come after the status
-    callback ended the login, so the signed URL's ticket number is trusted instead."""
+    read in the same query."""
 
     def decorate(view: Callable[[Visit], Response]) -> Callable[..., Response]:
         @provider_webhook
@@ -85,11 +89,8 @@ def ticket_webhook(
                                             menu.settings.menu_changed), menu)
             number = number_of(form, state)
             call_sid = g.call_sid
-            database = get_db()
-            found = caller_and_ticket(database, call_sid, number) if call_sid else None
+            found = caller_and_ticket(get_db(), call_sid, number) if call_sid else None
             if found is None:
-                if after_call:
-                    return view(Visit(form, menu, state, None, ticket_by_number(database, number)))
                 return answer(Reply(then=Redirect(Resume(engine.LOGIN, state))), menu, state)
             caller, ticket = found
             return view(Visit(form, menu, state, caller, ticket))
@@ -154,10 +155,17 @@ def confirm(visit: Visit) -> Response:
         return _gone(visit)
     change = query_value("a") or ""
     keys = visit.keys()
-    if keys == visit.menu.settings.repeat_key and change in flow.CONFIRM_TEXT:
+    if change not in flow.CONFIRM_TEXT:
+        return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
+                                            say(flow.CANCELLED), full=False))
+    if str(ticket.version) != query_value("v"):
+        # Changed since the caller chose (a replayed confirmation, or the team's import).
+        return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
+                                            say(flow.CHANGED_SINCE), full=False))
+    if keys == visit.menu.settings.repeat_key:
         return visit.reply(flow.ask_confirmation(visit.menu, visit.state, change,
-                                                 query_value("r") or ""))
-    if keys != "1" or change not in flow.CONFIRM_TEXT:
+                                                 ticket.version, query_value("r") or ""))
+    if keys != "1":
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
                                             say(flow.CANCELLED), full=False))
     session = request_session()
@@ -193,7 +201,10 @@ def reason(visit: Visit) -> Response:
             return _gone(visit)
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now(),
                                             say(flow.CANCELLED), full=False))
-    return visit.reply(flow.ask_confirmation(visit.menu, visit.state, "reject", recording))
+    if visit.ticket is None:
+        return _gone(visit)
+    return visit.reply(flow.ask_confirmation(visit.menu, visit.state, "reject",
+                                             visit.ticket.version, recording))
 
 
 @bp.post("/offer")
@@ -229,22 +240,28 @@ def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply]) -> Resp
 
 
 @bp.post("/message")
-@ticket_webhook(after_call=True)
-def message(visit: Visit) -> Response:
-    recording = visit.form.get("RecordingUrl", "")[:500]
-    ticket = visit.orm_ticket()
-    if ticket is None or not recording:
-        return visit.reply(Reply(speech=say("Até logo."), then=Hangup()))
+@provider_webhook
+def message(form: Form) -> Response:
+    """The recording's callback, maybe after the call ended: the message goes to the ticket this
+    call was offered it on (never one the URL names), once."""
+    menu = registry().current()
+    state = call_state() or CallState(node=menu.settings.main_menu)
+    recording = form.get("RecordingUrl", "")[:500]
     session = request_session()
-    contact = visit.caller.contact_id if visit.caller else None
+    moment = now()
+    slot = service.take_voice_message_slot(session, g.call_sid, moment) if g.call_sid else None
+    ticket = ticket_to_change(session, slot[0]) if slot is not None else None
+    if ticket is None or slot is None or not recording.startswith(("https://", "http://")):
+        session.commit()  # the slot is taken either way
+        return answer(Reply(speech=say("Até logo."), then=Hangup()), menu, state)
     try:
-        service.attach_voice_message(session, ticket, contact, g.call_sid, now(), recording)
+        service.attach_voice_message(session, ticket, slot[1], g.call_sid, moment, recording)
         session.commit()
     except service.TicketError as refused:
         session.rollback()
         log.warning("voice message for ticket %s not attached: %s", ticket.number,
                     refused.reason)
         text = flow.MESSAGE_NOT_SAVED.format(reason=refused.reason)
-        return visit.reply(Reply(speech=say(text), then=Hangup()))
-    return visit.reply(Reply(speech=say(flow.MESSAGE_SAVED), then=Hangup(),
-                             outcome=Outcome("voicemail", f"ticket:{ticket.number}")))
+        return answer(Reply(speech=say(text), then=Hangup()), menu, state)
+    return answer(Reply(speech=say(flow.MESSAGE_SAVED), then=Hangup(),
+                        outcome=Outcome("voicemail", f"ticket:{ticket.number}")), menu, state)
