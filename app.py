@@ -87,8 +87,9 @@ def register_extensions(app: Flask) -> None:
     app.extensions["import_sections"] = import_sections()
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,  # type: ignore[method-assign]
-                                x_port=hops, x_prefix=hops)
+        # The client's address and scheme only: a host, port or prefix taken from a header
+        # would let a request signed for another app of the provider account validate here.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     from ivr.provider import install
 
     install(app)

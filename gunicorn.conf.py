@@ -6,6 +6,7 @@ with one message naming it, before any worker starts.
 
 import multiprocessing
 import os
+from typing import Any
 
 from config import ConfigError, Environment, ServerConfig, is_loopback
 
@@ -30,9 +31,12 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
 loglevel = _env.choice("GUNICORN_LOG_LEVEL", "info",
                        ("debug", "info", "warning", "error", "critical"))
-# gunicorn takes X-Forwarded-Proto from no one: the URL the provider signed comes from
-# PUBLIC_BASE_URL, or from the proxies the app is told to trust (PROXY_HOPS), nothing else.
+# gunicorn takes X-Forwarded-Proto, SCRIPT_NAME or PATH_INFO from no one (it would from any
+# peer of a unix socket whatever forwarded_allow_ips says): the URL the provider signed comes
+# from PUBLIC_BASE_URL, or from the proxies the app is told to trust (PROXY_HOPS), nothing else.
 forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+forwarder_headers = ""
 
 _app_config = ServerConfig.read(_env)  # the workers read it again in create_app
 if (_app_config.validate_signatures and _app_config.public_base_url is None
@@ -47,6 +51,15 @@ try:
 except ConfigError as error:
     # SystemExit passes gunicorn's handler, which would print a traceback for anything else
     raise SystemExit(f"Error: {error}") from None
+
+
+def on_starting(server: Any) -> None:
+    """Every bind gunicorn was given (this file's, ``-b``, ``GUNICORN_CMD_ARGS``) checked as
+    ``GUNICORN_BIND`` is above, before it listens."""
+    public = [address for address in server.cfg.bind if not is_loopback(address)]
+    if public and _app_config.validate_signatures and _app_config.public_base_url is None:
+        raise SystemExit(f"Error: {public[0]!r} listens beyond this machine: set "
+                         "PUBLIC_BASE_URL to the URL the provider calls, or bind to 127.0.0.1")
 
 
 def post_worker_init(worker: object) -> None:

@@ -279,7 +279,10 @@ def check_login(
         return replace(check, cpf_valid=True)
     upgrade = None
     locked = contact.locked_until is not None and contact.locked_until > now
-    if matched and not locked and password_hash is not None and hash_cost(password_hash) < rounds:
+    # A hash of another cost is rehashed at the configured one, cheaper or costlier: a costlier
+    # one (BCRYPT_ROUNDS lowered since) would make this contact's refusals slower than an
+    # unknown CPF's, which padding cannot even out.
+    if matched and not locked and password_hash is not None and hash_cost(password_hash) != rounds:
         upgrade = (password_hash, hash_password(password, rounds))
     return replace(
         check,

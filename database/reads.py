@@ -7,7 +7,8 @@ and in-process timing). This runs the SQL SQLAlchemy compiled, with the paramete
 compiled order and each column's own result processor, so the rows are the ones
 ``Connection.execute`` returns (a property test holds the two equal). A driver error is raised
 as SQLAlchemy's ``DBAPIError``; a lost server also drops the reading pool's other connections,
-as SQLAlchemy does for its own executions.
+as SQLAlchemy does for its own executions, and the read is tried once more. Parameters are plain
+strings passed as they are (the constructor's statement is checked for anything else).
 """
 
 from __future__ import annotations
@@ -36,10 +37,21 @@ class FirstRow:
 
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
 
-    def __call__(self, database: Database, values: Mapping[str, object]
+    def __call__(self, database: Database, values: Mapping[str, str]
                  ) -> tuple[Any, ...] | None:
+        """The first row, or None. A read that meets a lost connection (a server restart, an
+        idle connection a proxy dropped) is tried once more on a fresh one: it changes
+        nothing, and the caller should not hear an apology for a connection held idle."""
+        try:
+            return self._first(database, values)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            return self._first(database, values)
+
+    def _first(self, database: Database, values: Mapping[str, str]) -> tuple[Any, ...] | None:
         with database.reading() as connection:
             compiled = self._for(connection.dialect)
             params: Any = ([values[name] for name in compiled.order]
@@ -54,8 +66,8 @@ class FirstRow:
                 rows = cursor.fetchall()
             except connection.dialect.loaded_dbapi.Error as error:
                 lost = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
-                connection.invalidate(error)
                 if lost:  # the server went away: its other pooled connections did too
+                    connection.invalidate(error)
                     database.reading_engine.dispose()
                 raise DBAPIError.instance(compiled.sql, None, error,
                                           connection.dialect.loaded_dbapi.Error,
@@ -73,11 +85,18 @@ class FirstRow:
                      for process, value in zip(compiled.processors, rows[0], strict=True))
 
     def _for(self, dialect: Dialect) -> _Compiled:
-        compiled = self._compiled.get(dialect.name)
+        key = (dialect.name, dialect.driver)
+        compiled = self._compiled.get(key)
         if compiled is None:
             sql = self.statement.compile(dialect=dialect)
+            # Values are passed as the driver takes them: only plain string parameters,
+            # without a bind processor or a value written into the statement.
+            for name, bind in sql.binds.items():
+                if bind.value is not None or bind.callable is not None \
+                        or bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+                    raise ValueError(f"FirstRow takes plain string parameters only: {name}")
             order = tuple(sql.positiontup) if sql.positional and sql.positiontup else None
             processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                                for column in self.statement.selected_columns)
-            compiled = self._compiled[dialect.name] = _Compiled(str(sql), order, processors)
+            compiled = self._compiled[key] = _Compiled(str(sql), order, processors)
         return compiled

@@ -7,6 +7,7 @@ rolls back.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -83,12 +84,18 @@ class Database:
 
         Each thread keeps its reading Connection between requests: checking one out of the pool
         and back in cost as much as the ticket step's query itself (see ``scripts/bench.py``).
-        A read that fails gives it up, and the next read takes a fresh one from the pool; after
-        a lost server SQLAlchemy has already replaced the pool's other connections.
+        It is replaced after ``RECYCLE_SECONDS``, as the pool replaces its own (servers and
+        proxies drop long-idle connections). A read that fails gives it up, and the next read
+        takes a fresh one from the pool.
         """
         connection: Connection | None = getattr(self._held, "connection", None)
+        opened: float = getattr(self._held, "opened", 0.0)
+        if connection is not None and time.monotonic() - opened > RECYCLE_SECONDS:
+            connection.close()
+            connection = None
         if connection is None or connection.closed or connection.invalidated:
             connection = self._held.connection = self.reading_engine.connect()
+            self._held.opened = time.monotonic()
         try:
             yield connection
         except BaseException:

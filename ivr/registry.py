@@ -27,7 +27,7 @@ MIN_INTERVAL = 0.01  # seconds: a watcher never spins
 class RefusedEdit:
     problems: tuple[str, ...]
     at: datetime
-    fingerprint: tuple[int, int]
+    fingerprint: tuple[int, ...]
 
 
 class MenuRegistry:
@@ -60,12 +60,14 @@ class MenuRegistry:
         threading.Thread(target=_watch, args=(weakref.ref(self), self._closed),
                          name="menu-watcher", daemon=True).start()
 
-    def _stat(self) -> tuple[int, int]:
+    def _stat(self) -> tuple[int, ...]:
+        # The inode and ctime too: a copy that keeps the size and mtime (rsync -a, cp -p) is
+        # still a new file.
         try:
             st = os.stat(self.path)
         except OSError:
-            return (0, 0)
-        return (st.st_mtime_ns, st.st_size)
+            return (0, 0, 0, 0)
+        return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
 
     def check(self) -> None:
         """Load the file if it changed since it was last loaded or refused."""

@@ -394,6 +394,14 @@ def test_good_login_upgrades_a_cheaper_hash(db: Database) -> None:
     assert load_contact(db).password_hash == upgraded  # no rehash when the cost is right
 
 
+def test_good_login_rehashes_a_costlier_hash_at_the_configured_cost(db: Database) -> None:
+    """After BCRYPT_ROUNDS is lowered, old hashes come down with their next good login."""
+    add_contact(db, rounds=6)
+    assert attempt(db, rounds=5).status == "ok"
+    rehashed = load_contact(db).password_hash
+    assert rehashed is not None and hash_cost(rehashed) == 5
+
+
 def test_failed_login_does_not_rehash(db: Database) -> None:
     add_contact(db, rounds=4)
     before = load_contact(db).password_hash

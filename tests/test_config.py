@@ -273,4 +273,19 @@ def test_gunicorn_takes_a_loopback_bind_without_the_public_url(
 
 def test_gunicorn_trusts_forwarded_headers_from_no_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
-    assert gunicorn_settings(monkeypatch)["forwarded_allow_ips"] == ""
+    settings = gunicorn_settings(monkeypatch)
+    assert settings["forwarded_allow_ips"] == ""
+    assert settings["secure_scheme_headers"] == {}  # unix sockets trust every peer otherwise
+    assert settings["forwarder_headers"] == ""
+
+
+def test_gunicorn_refuses_a_public_bind_given_on_its_command_line() -> None:
+    """``-b`` and ``GUNICORN_CMD_ARGS`` bypass GUNICORN_BIND: the check runs on every bind."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"PUBLIC_BASE_URL", "GUNICORN_BIND"}}
+    env["TWILIO_AUTH_TOKEN"] = "x"
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "-b", "0.0.0.0:8799",
+         "wsgi:app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "'0.0.0.0:8799' listens beyond this machine" in done.stdout + done.stderr

@@ -297,25 +297,32 @@ def test_public_base_url_with_a_path_prefix(make_app: AppFactory) -> None:
     assert response.status_code == 200
 
 
-def test_proxy_headers_restore_the_public_url(make_app: AppFactory) -> None:
+def test_proxy_headers_restore_the_public_scheme(make_app: AppFactory) -> None:
     app = make_app(PROXY_HOPS=1)
     form = call_form(SID)
     signature = sign("https://ivr.example.com/voice", form)
-    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "ivr.example.com",
-                 "X-Forwarded-For": "203.0.113.9"}
+    behind_proxy = {"Host": "ivr.example.com", "X-Forwarded-Proto": "https",
+                    "X-Forwarded-For": "203.0.113.9"}
     client = app.test_client()
     response = client.post("/voice", data=urlencode(form),
                            content_type="application/x-www-form-urlencoded",
-                           headers={"X-Twilio-Signature": signature, **forwarded})
+                           headers={"X-Twilio-Signature": signature, **behind_proxy})
     assert response.status_code == 200, response.data
     assert Doc.parse(response.data).first("Gather") is not None
     # Without the proxy's headers the same request does not match what was signed.
     assert_refused(post(app, "/voice", form, signature))
-    # A forged host is not a way round the signature.
-    forged = client.post("/voice", data=urlencode(form),
-                         content_type="application/x-www-form-urlencoded",
-                         headers={"X-Twilio-Signature": signature, **forwarded,
-                                  "X-Forwarded-Host": "evil.example.com"})
+
+
+def test_a_forwarded_host_is_not_taken_from_a_client(make_app: AppFactory) -> None:
+    """A webhook the provider signed for another app of the same account (same token), sent
+    here with that app's name as X-Forwarded-Host: refused, the host is not the header's."""
+    app = make_app(PROXY_HOPS=1)
+    form = call_form(SID)
+    signature = sign("https://other-app.example.com/voice", form)
+    forged = app.test_client().post(
+        "/voice", data=urlencode(form), content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": signature, "Host": "ivr.example.com",
+                 "X-Forwarded-Proto": "https", "X-Forwarded-Host": "other-app.example.com"})
     assert_refused(forged)
 
 
