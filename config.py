@@ -228,7 +228,8 @@ class ServerConfig:
         menus_file = env.text("MENUS_FILE")
         return cls(
             database_url=env.text("DATABASE_URL"),
-            twilio_auth_token=env.text("TWILIO_AUTH_TOKEN"),
+            # A stray newline (a token pasted from a file) would make every signature wrong.
+            twilio_auth_token=(env.text("TWILIO_AUTH_TOKEN") or "").strip() or None,
             menus_file=Path(menus_file) if menus_file else ROOT / "menus.yaml",
             validate_signatures=env.flag("TWILIO_VALIDATE_SIGNATURES", True),
             public_base_url=env.base_url("PUBLIC_BASE_URL"),

@@ -39,13 +39,21 @@ secure_scheme_headers: dict[str, str] = {}
 forwarder_headers = ""
 
 _app_config = ServerConfig.read(_env)  # the workers read it again in create_app
-if (_app_config.validate_signatures and _app_config.public_base_url is None
-        and not is_loopback(bind)):
-    # Every app of the provider account signs with the same token: judged against whatever
-    # Host a request names, a webhook captured from another of its apps would validate here.
-    _env.problems.append(
-        f"GUNICORN_BIND: {bind!r} listens beyond this machine: set PUBLIC_BASE_URL to the URL "
-        "the provider calls (signatures are checked against it), or bind to 127.0.0.1")
+
+
+def _exposed(address: str) -> str | None:
+    """Why gunicorn may not listen at ``address``. Every app of the provider account signs with
+    the same token: judged against whatever Host a request names, a webhook captured from
+    another of its apps would validate here."""
+    if (_app_config.validate_signatures and _app_config.public_base_url is None
+            and not is_loopback(address)):
+        return (f"{address!r} listens beyond this machine: set PUBLIC_BASE_URL to the URL the "
+                "provider calls (signatures are checked against it), or bind to 127.0.0.1")
+    return None
+
+
+if (exposed := _exposed(bind)) is not None:
+    _env.problems.append(f"GUNICORN_BIND: {exposed}")
 try:
     _env.check()
 except ConfigError as error:
@@ -56,10 +64,9 @@ except ConfigError as error:
 def on_starting(server: Any) -> None:
     """Every bind gunicorn was given (this file's, ``-b``, ``GUNICORN_CMD_ARGS``) checked as
     ``GUNICORN_BIND`` is above, before it listens."""
-    public = [address for address in server.cfg.bind if not is_loopback(address)]
-    if public and _app_config.validate_signatures and _app_config.public_base_url is None:
-        raise SystemExit(f"Error: {public[0]!r} listens beyond this machine: set "
-                         "PUBLIC_BASE_URL to the URL the provider calls, or bind to 127.0.0.1")
+    for address in server.cfg.bind:
+        if (exposed := _exposed(address)) is not None:
+            raise SystemExit(f"Error: {exposed}")
 
 
 def post_worker_init(worker: object) -> None:

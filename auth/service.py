@@ -43,9 +43,9 @@ would give the answer away (silence means "wrong", so hang up and try the next),
 would skip it.
 
 The lock, and denial of service. Five wrong passwords in a row lock the contact for 30 minutes
-(SPEC §3) whoever keyed them, so anyone who knows a CPF can lock its owner out of phone login,
-and keep them out by keying 5 more every 30 minutes. The rule stays, because the alternatives
-weaken the lock against guessing without stopping the lock-out:
+(``docs/rules.md#login``) whoever keyed them, so anyone who knows a CPF can lock its owner out
+of phone login, and keep them out by keying 5 more every 30 minutes. The rule stays, because
+the alternatives weaken the lock against guessing without stopping the lock-out:
 
 - Counting distinct calling numbers (locking only when failures come from several numbers, or
   sparing the number the contact usually calls from): caller ID is forged at no cost, so an

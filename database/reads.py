@@ -8,7 +8,7 @@ compiled order and each column's own result processor, so the rows are the ones
 ``Connection.execute`` returns (a property test holds the two equal). A driver error is raised
 as SQLAlchemy's ``DBAPIError``; a lost server also drops the reading pool's other connections,
 as SQLAlchemy does for its own executions, and the read is tried once more. Parameters are plain
-strings passed as they are (the constructor's statement is checked for anything else).
+strings passed as they are (a statement that needs anything else is refused when first compiled).
 """
 
 from __future__ import annotations

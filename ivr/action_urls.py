@@ -44,6 +44,6 @@ def call_state() -> CallState | None:
 
 def resume_url(resume: Resume) -> str:
     """Relative unless PUBLIC_BASE_URL is set: some providers want absolute action URLs."""
-    values: dict[str, Any] = {"s": resume.state.encode(), **dict(resume.params)}  # **values
+    values: dict[str, Any] = {"s": resume.state.encode(), **dict(resume.params)}
     path = url_for(resume.endpoint, **values)
     return f"{current_app.config['PUBLIC_BASE_URL'] or ''}{path}"

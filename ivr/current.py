@@ -1,4 +1,5 @@
-"""The app's services for the request being served: the menu, the clock, the call recorder."""
+"""The app's services for the request being served: the menu registry, the clock, the call
+recorder."""
 
 from __future__ import annotations
 
@@ -8,18 +9,12 @@ from datetime import datetime
 from flask import current_app
 
 from ivr.calls.recorder import CallRecorder
-from ivr.menu import Menu
 from ivr.registry import MenuRegistry
 
 
 def registry() -> MenuRegistry:
     registry: MenuRegistry = current_app.extensions["menu_registry"]
     return registry
-
-
-def menu() -> Menu:
-    """The menu being served now (a saved edit is picked up here)."""
-    return registry().current()
 
 
 def recorder() -> CallRecorder:

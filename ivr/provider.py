@@ -60,10 +60,10 @@ def read_body(environ: dict[str, Any]) -> bytes:
     return body
 
 
-def parse_form(environ: dict[str, Any] | None = None) -> Form:
-    """The POST body as fields; malformed input simply yields fewer fields (the request is then
-    judged by its signature)."""
-    body = read_body(request.environ if environ is None else environ)
+def parse_form() -> Form:
+    """The request's body as fields; malformed input simply yields fewer fields (the request is
+    then judged by its signature)."""
+    body = read_body(request.environ)
     if not body:
         return Form()
     try:
@@ -78,19 +78,7 @@ def parse_form(environ: dict[str, Any] | None = None) -> Form:
 
 def is_well_formed(form: Form) -> bool:
     """Only what the provider sends: no repeated field, no name of another shape."""
-    return not form.repeated and all(
-        name in _GOOD_NAMES or _good_name(name) for name in form)
-
-
-_GOOD_NAMES: set[str] = set()  # names already checked: the provider sends the same few dozen
-
-
-def _good_name(name: str) -> bool:
-    if FIELD_NAME.fullmatch(name) is None:
-        return False
-    if len(_GOOD_NAMES) < 1024:
-        _GOOD_NAMES.add(name)
-    return True
+    return not form.repeated and all(FIELD_NAME.fullmatch(name) for name in form)
 
 
 def signed_url(environ: dict[str, Any], public_base_url: str | None) -> str:

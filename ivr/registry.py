@@ -1,7 +1,7 @@
 """The menu being served, reloaded from disk when the file changes.
 
-A watcher thread in each process checks the file's mtime and size once per interval (one
-``stat``) and parses a changed file there, outside request handling: an edit reaches every worker
+A watcher thread in each process looks at the file once per interval (one ``stat``: mtime,
+size, inode) and parses a changed file there, outside request handling: an edit reaches every worker
 within about an interval, and no request waits on parsing. A bad edit is refused: its problems
 are logged as ``FILE:LINE: message`` and the last good menu keeps serving.
 """

@@ -289,3 +289,7 @@ def test_gunicorn_refuses_a_public_bind_given_on_its_command_line() -> None:
          "wsgi:app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "'0.0.0.0:8799' listens beyond this machine" in done.stdout + done.stderr
+
+
+def test_a_token_pasted_with_its_newline_is_the_token() -> None:
+    assert ServerConfig.from_env({"TWILIO_AUTH_TOKEN": " abc123\n"}).twilio_auth_token == "abc123"

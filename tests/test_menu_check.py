@@ -273,3 +273,15 @@ def test_show_of_a_bad_file_lists_its_problems(cli_app: Flask) -> None:
     result = run(cli_app, "show", name)
     assert result.exit_code == 1
     assert f"{name}:12: duplicate key '1'" in result.output
+
+
+def test_a_file_too_large_is_refused_as_such_even_cut_inside_a_character(tmp_path: Path) -> None:
+    from ivr.menu.loader import MAX_MENU_BYTES, MenuError, load_menu
+
+    big = tmp_path / "big.yaml"
+    # "é" is two bytes in UTF-8: reading up to the limit cuts one in half.
+    big.write_bytes("é".encode() * (MAX_MENU_BYTES // 2 + 1))
+    with pytest.raises(MenuError) as refused:
+        load_menu(big)
+    assert [str(p) for p in refused.value.problems] == [
+        f"{big}:1: the file is larger than 256 KiB; a menu is far smaller"]

@@ -67,8 +67,7 @@ class Menu:
 
 def parse_menu(text: str, filename: str) -> Menu:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_MENU_BYTES:
-        raise MenuError([Problem(filename, 1, f"the file is larger than {MAX_MENU_BYTES // 1024}"
-                                              " KiB; a menu is far smaller")])
+        raise MenuError([_too_large(filename)])
     try:
         return _parse_menu(text, filename)
     except MenuError:
@@ -204,10 +203,17 @@ def load_menu(path: str | Path, display_name: str | None = None) -> Menu:
         with Path(path).open("rb") as file:
             # One byte more than allowed is enough to refuse, whatever the file's size.
             data = file.read(MAX_MENU_BYTES + 1)
+        if len(data) > MAX_MENU_BYTES:  # before decoding: the cut may split a character
+            raise MenuError([_too_large(name)])
         text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise MenuError([Problem(name, 1, f"cannot read the file: {exc}")]) from None
     return parse_menu(text, name)
+
+
+def _too_large(filename: str) -> Problem:
+    return Problem(filename, 1, f"the file is larger than {MAX_MENU_BYTES // 1024} KiB; a menu"
+                                " is far smaller")
 
 
 def compile_schedule(name: str, schedule: Schedule, timezone: str) -> ScheduleSpec:
