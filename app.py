@@ -56,6 +56,9 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         BCRYPT_ROUNDS=config.bcrypt_rounds,
         MENU_RELOAD_SECONDS=config.menu_reload_seconds,
         CLOCK=_clock(config.frozen_time),
+        TWILIO_ACCOUNT_SID=config.twilio_account_sid,
+        TWILIO_API_URL=config.twilio_api_url,
+        OUTBOUND_CALLER_ID=config.outbound_caller_id,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
@@ -108,13 +111,18 @@ def register_blueprints(app: Flask) -> None:
     from auth import subscriptions as auth_subscriptions
     from auth.views import bp as auth_bp
     from ivr.views import bp as ivr_bp
+    from tickets import subscriptions as ticket_subscriptions
+    from tickets.reminder_views import bp as reminders_bp
     from tickets.views import bp as tickets_bp
 
     app.register_blueprint(ivr_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
-    # ivr imports neither auth nor tickets: auth answers its login question and hears its calls end.
+    app.register_blueprint(reminders_bp)
+    # ivr imports neither auth nor tickets: auth answers its login question and hears its calls
+    # end; tickets hears how its reminder calls ended.
     auth_subscriptions.install(app)
+    ticket_subscriptions.install(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -29,6 +29,9 @@ _DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _USER_INFO = re.compile(r"//[^/?#]*@")
 _HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+")
 _TIME_EXAMPLE = "2026-12-01T10:00:00-03:00"
+_ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+TWILIO_API_URL = "https://api.twilio.com"  # the provider's public REST API
 
 T = TypeVar("T")
 
@@ -127,6 +130,15 @@ class Environment:
             return self._refuse(name, shown, problem, None)
         return raw.rstrip("/")
 
+    def pattern(self, name: str, pattern: re.Pattern[str], problem: str) -> str | None:
+        """A value that matches ``pattern`` whole (an account SID, a phone number)."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return None
+        if not pattern.fullmatch(raw):
+            return self._refuse(name, raw, problem, None)
+        return raw
+
     def aware_time(self, name: str) -> datetime | None:
         """An ISO 8601 time with its UTC offset."""
         raw = self._trimmed(name)
@@ -213,6 +225,9 @@ class ServerConfig:
     bcrypt_rounds: int = 12
     menu_reload_seconds: float = 1.0
     frozen_time: datetime | None = None
+    twilio_account_sid: str | None = None  # None: reminder calls are skipped with a warning
+    twilio_api_url: str = TWILIO_API_URL
+    outbound_caller_id: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
@@ -240,4 +255,9 @@ class ServerConfig:
             bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, minimum=10, maximum=14),
             menu_reload_seconds=env.seconds("MENU_RELOAD_SECONDS", 1.0),
             frozen_time=env.aware_time("IVR_FROZEN_TIME"),
+            twilio_account_sid=env.pattern(
+                "TWILIO_ACCOUNT_SID", _ACCOUNT_SID, "is not an account SID (AC and 32 hex digits)"),
+            twilio_api_url=env.base_url("TWILIO_API_URL") or TWILIO_API_URL,
+            outbound_caller_id=env.pattern(
+                "OUTBOUND_CALLER_ID", _E164, "is not an E.164 number (e.g. +551140030015)"),
         )

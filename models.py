@@ -8,6 +8,8 @@ from auth import models as _auth  # noqa: F401
 from auth import pending as _pending  # noqa: F401
 from database.base import Base
 from ivr.calls import models as _calls  # noqa: F401
+from ouvidoria import models as _ouvidoria  # noqa: F401
+from surveys import models as _surveys  # noqa: F401
 from tickets import models as _tickets  # noqa: F401
 
 metadata = Base.metadata

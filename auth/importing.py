@@ -46,7 +46,7 @@ from auth.passwords import (
     password_problem,
 )
 from importer.errors import RecordError
-from importer.fields import SpeakableText
+from importer.fields import E164Phone, SpeakableText
 from importer.sections import ImportSection, assign_changed
 
 
@@ -124,6 +124,8 @@ class ContactRecord(BaseModel):
     password: Password | None = Field(default=None, repr=False)
     password_hash: PasswordHash | None = Field(default=None, repr=False)
     admin: StrictBool | None = None
+    # Where reminder calls about the contact's tickets go (docs/rules.md#reminder-calls).
+    phone: E164Phone | None = None
     # True once ``prepare`` swapped ``password`` for its hash: then ``password_hash`` was made
     # here at BCRYPT_ROUNDS (or is the stored one, for the same password), not given by the file.
     # Private, so no file can set it.
@@ -202,6 +204,7 @@ class ContactsSection:
                     company_id=company_id,
                     is_admin=bool(record.admin),
                     password_hash=new_hash,
+                    phone=record.phone,
                     created_at=now,
                     updated_at=now,
                 )
@@ -210,6 +213,8 @@ class ContactsSection:
         values: dict[str, object] = {"name": record.name, "company_id": company_id}
         if record.admin is not None:
             values["is_admin"] = record.admin
+        if "phone" in record.model_fields_set:
+            values["phone"] = record.phone  # left out keeps the stored one; null clears it
         changed = assign_changed(contact, values)
         if new_hash is not None and new_hash != contact.password_hash:
             contact.replace_password_hash(new_hash, now)

@@ -23,6 +23,7 @@ BCRYPT_HASH_LENGTH = 60
 MASKED_CPF_LENGTH = 14
 PHONE_LENGTH = 64
 CALL_SID_LENGTH = 64
+E164_LENGTH = 16
 
 
 def utc_now() -> datetime:
@@ -47,6 +48,8 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # E.164: where reminder calls about the contact's tickets go (docs/rules.md#reminder-calls)
+    phone: Mapped[str | None] = mapped_column(String(E164_LENGTH))
     # bcrypt only; NULL until a password is set (such a contact cannot log in by phone)
     password_hash: Mapped[str | None] = mapped_column(String(BCRYPT_HASH_LENGTH))
     # consecutive failed logins; changed only by single atomic UPDATEs (see auth.counters)

@@ -22,8 +22,10 @@ Use it in a string field's ``Annotated`` metadata::
 from __future__ import annotations
 
 import unicodedata
+from typing import Annotated
 
-from pydantic import BeforeValidator
+import phonenumbers
+from pydantic import AfterValidator, BeforeValidator
 
 _KINDS = {"Cc": "a control character", "Cs": "a lone surrogate"}
 
@@ -59,3 +61,17 @@ def _speakable(raw: object) -> object:
 # surrogate (it would answer "unable to parse raw data as a unicode string"), and the position
 # named is then the character's place in the file's text.
 SpeakableText = BeforeValidator(_speakable)
+
+
+def _e164(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("must be a phone number in E.164 form, e.g. +5511999990001") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# A phone number the line may dial (a specialist's, a contact's), stored in E.164 form.
+E164Phone = Annotated[str, AfterValidator(_e164)]

@@ -3,9 +3,9 @@ wires them (``app.register_blueprints``): ivr never imports them.
 
 ``call_ended``: the provider's status callback reported the call's final status. Sent with the
 app as sender, inside the callback's transaction, with ``session`` (the request's; receivers
-write through it and never commit) and ``call_sid``. Receivers run in the request: one that
-raises rolls back the call record's completion with everything else, and the provider is
-answered as for any failure.
+write through it and never commit), ``call_sid`` and ``status`` (completed, no-answer...).
+Receivers run in the request: one that raises rolls back the call record's completion with
+everything else, and the provider is answered as for any failure.
 
 ``health_report``: ``GET /healthz`` asks for what else operations should see. Sent with the app
 as sender; each receiver returns a dict merged into the answer, and must not raise (the page
@@ -32,7 +32,7 @@ def health_reports() -> dict[str, object]:
     return merged
 
 
-def announce_call_ended(session: Session, call_sid: str) -> None:
+def announce_call_ended(session: Session, call_sid: str, status: str = "") -> None:
     """Tells this app's receivers that call ``call_sid`` ended; the caller commits."""
     call_ended.send(current_app._get_current_object(),  # type: ignore[attr-defined]
-                    session=session, call_sid=call_sid)
+                    session=session, call_sid=call_sid, status=status)

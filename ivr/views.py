@@ -104,7 +104,7 @@ def status(form: Form) -> Response:
         to_number=caller_number(form.get("To")),
         first_node=registry().current().settings.main_menu,
     ))
-    signals.announce_call_ended(session, call_sid)
+    signals.announce_call_ended(session, call_sid, (form.get("CallStatus") or "")[:32])
     session.commit()
     return Response("", status=204)
 

@@ -24,6 +24,7 @@ VARIABLES = (
     "PUBLIC_BASE_URL", "PROXY_HOPS", "BCRYPT_ROUNDS", "MENU_RELOAD_SECONDS", "IVR_FROZEN_TIME",
     "GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_TIMEOUT", "GUNICORN_MAX_REQUESTS",
     "GUNICORN_LOG_LEVEL", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS",
+    "TWILIO_ACCOUNT_SID", "TWILIO_API_URL", "OUTBOUND_CALLER_ID",
 )
 
 
@@ -79,6 +80,14 @@ BAD_VALUES = [
     ("PUBLIC_BASE_URL", "https://ivr.example.com:99999", "is not a URL"),
     ("PUBLIC_BASE_URL", "https://[::1", "is not a URL"),
     ("PUBLIC_BASE_URL", "https://ivr example.com", "is not a URL"),
+    ("TWILIO_ACCOUNT_SID", "AC123", "is not an account SID"),
+    ("TWILIO_ACCOUNT_SID", "SK" + "a" * 32, "is not an account SID"),
+    ("TWILIO_ACCOUNT_SID", "AC" + "A" * 32, "is not an account SID"),  # SIDs are lower case
+    ("TWILIO_API_URL", "api.twilio.com", "is not an http(s) URL"),
+    ("TWILIO_API_URL", "https://api.twilio.com/?edge=x", "must not have a query or fragment"),
+    ("OUTBOUND_CALLER_ID", "4003-0015", "is not an E.164 number"),
+    ("OUTBOUND_CALLER_ID", "551140030015", "is not an E.164 number"),
+    ("OUTBOUND_CALLER_ID", "+55 11 4003 0015", "is not an E.164 number"),
 ]
 
 
@@ -157,6 +166,18 @@ def test_defaults() -> None:
         database_url=None, twilio_auth_token=None, menus_file=ROOT / "menus.yaml",
         validate_signatures=True, public_base_url=None, proxy_hops=0, bcrypt_rounds=12,
         menu_reload_seconds=1.0, frozen_time=None)
+
+
+def test_the_rest_api_settings() -> None:
+    config = ServerConfig.from_env({"TWILIO_ACCOUNT_SID": " AC" + "0a" * 16 + " ",
+                                    "TWILIO_API_URL": "http://127.0.0.1:8999/",
+                                    "OUTBOUND_CALLER_ID": "+551140030015"})
+    assert config.twilio_account_sid == "AC" + "0a" * 16
+    assert config.twilio_api_url == "http://127.0.0.1:8999"
+    assert config.outbound_caller_id == "+551140030015"
+    unset = ServerConfig.from_env({})
+    assert (unset.twilio_account_sid, unset.outbound_caller_id) == (None, None)
+    assert unset.twilio_api_url == "https://api.twilio.com"
 
 
 def test_an_empty_variable_takes_the_default() -> None:

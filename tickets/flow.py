@@ -197,10 +197,10 @@ def after_change(menu: Menu, state: CallState, ticket: AnyTicket, change: Change
     return replace(reply, outcome=Outcome(f"ticket_{change}", ticket.number))
 
 
-def _team(menu: Menu, ticket: AnyTicket) -> TransferNode | None:
+def team_of(menu: Menu, area: str) -> TransferNode | None:
+    """The transfer node of a ticket area's team."""
     # The file names teams by area; a ticket's area is any string (a view's) or an Area.
-    name = next((team for area, team in menu.settings.teams.items() if area == ticket.area),
-                None)
+    name = next((team for named, team in menu.settings.teams.items() if named == area), None)
     node = menu.node(name) if name else None
     return node if isinstance(node, TransferNode) else None
 
@@ -208,7 +208,7 @@ def _team(menu: Menu, ticket: AnyTicket) -> TransferNode | None:
 def to_specialist(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime) -> Reply:
     """The specialist's phone, under the area team's hours; in plantão, or with no
     specialist, the team (whose on-duty line then answers)."""
-    team = _team(menu, ticket)
+    team = team_of(menu, ticket.area)
     if team is not None:
         target = engine.transfer_target(menu, team, now)
         if target is None:
@@ -231,7 +231,7 @@ def to_specialist(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime
 
 def to_team(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
             lead: tuple[Speech, ...] = ()) -> Reply:
-    team = _team(menu, ticket)
+    team = team_of(menu, ticket.area)
     target = engine.transfer_target(menu, team, now) if team is not None else None
     if team is None or target is None:
         return leave_message(state, ticket, lead + say(NO_ANSWER))

@@ -10,28 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-import phonenumbers
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.documents import cnpj_problem, normalize_document
-from auth.models import Company
+from auth.importing import Cpf
+from auth.models import Company, Contact
 from importer.errors import RecordError
-from importer.fields import SpeakableText
+from importer.fields import E164Phone, SpeakableText
 from importer.sections import ImportSection, assign_changed
 from tickets.enums import Area, ClosedHow, EventKind, TicketStatus
 from tickets.models import Specialist, Ticket, TicketEvent
-
-
-def _e164(raw: str) -> str:
-    try:
-        number = phonenumbers.parse(raw, None)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError("must be a phone number in E.164 form, e.g. +5511999990001") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("is not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _cnpj(raw: str) -> str:
@@ -52,7 +42,7 @@ class SpecialistRecord(BaseModel):
     key: SpecialistKey
     name: Annotated[str, Field(min_length=1, max_length=120), SpeakableText]
     area: Area
-    phone: Annotated[str, AfterValidator(_e164)]
+    phone: E164Phone
 
 
 class TicketRecord(BaseModel):
@@ -63,6 +53,8 @@ class TicketRecord(BaseModel):
     area: Area
     status: TicketStatus
     specialist: SpecialistKey | None = None
+    # The CPF of the contact who opened it (same company): reminder calls go to them.
+    contact: Cpf | None = None
     summary: Annotated[str, Field(max_length=2000), SpeakableText]
     opened_at: AwareDatetime
     solution_at: AwareDatetime | None = None
@@ -136,6 +128,8 @@ class TicketsSection:
         }
         if record.given("specialist") or ticket is None:
             values["specialist_id"] = self._specialist_id(session, record.specialist)
+        if record.given("contact") or ticket is None:
+            values["contact_id"] = self._contact_id(session, record.contact, company_id)
         if record.given("solution_at") or ticket is None:
             values["solution_at"] = record.solution_at
         if record.given("postponed") or ticket is None:
@@ -197,6 +191,18 @@ class TicketsSection:
         else:
             kind = None
         return decided if kind is not None and answered(kind, ticket.solution_at) else ()
+
+    @staticmethod
+    def _contact_id(session: Session, cpf: str | None, company_id: int) -> int | None:
+        if cpf is None:
+            return None
+        contact = session.execute(
+            select(Contact.id, Contact.company_id).where(Contact.cpf == cpf)).one_or_none()
+        if contact is None:
+            raise RecordError("contact", "no contact with that CPF in the database or the file")
+        if contact.company_id != company_id:
+            raise RecordError("contact", "the contact is of another company than the ticket")
+        return int(contact.id)
 
     @staticmethod
     def _specialist_id(session: Session, key: str | None) -> int | None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -92,6 +93,8 @@ class Ticket(Base):
     specialist_id: Mapped[int | None] = mapped_column(
         ForeignKey("specialists.id", ondelete="SET NULL")
     )
+    # Who opened it, of the same company: the one a reminder call goes to.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     summary: Mapped[str] = mapped_column(Text, default="")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     solution_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -161,3 +164,32 @@ class VoiceMessageSlot(Base):
         ForeignKey("contacts.id", ondelete="SET NULL")
     )
     offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ReminderCall(Base):
+    """One reminder call about one proposed solution (``tickets.reminders``).
+
+    A row is claimed before the provider is asked to place the call: the unique constraint on
+    (ticket, solution, attempt) lets one claim win however many jobs run at once, so a solution
+    gets at most one call per attempt.
+    """
+
+    __tablename__ = "reminder_calls"
+    __table_args__ = (UniqueConstraint("ticket_id", "solution_at", "attempt",
+                                       name="uq_reminder_calls_solution_attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    solution_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempt: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    phone: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # claimed -> placed (the provider took it) | failed (it refused, or could not be reached)
+    state: Mapped[str] = mapped_column(String(16))
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # human, machine_end_beep, fax, unknown...: what the provider said answered, when it did
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the status callback's final status: completed, busy, no-answer, failed, canceled
+    final_status: Mapped[str | None] = mapped_column(String(32))

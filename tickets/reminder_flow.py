@@ -1,0 +1,51 @@
+"""What a reminder call says (docs/rules.md#reminder-calls). Pure, like the other dialogues: a
+person is greeted by name and asked for the password of the contact the call is for (anyone may
+pick up), then hears the ticket with the choices an inbound caller gets; an answering machine
+gets a short message with the ticket's number and the line's, and no menu."""
+
+from __future__ import annotations
+
+from auth import flow as login_flow
+from auth.models import first_name_of
+from ivr.actions import Hangup, Outcome, Reply, Speech, say
+from ivr.around_prompts import LINE_NUMBER, REMINDER_GONE, REMINDER_GREETING, REMINDER_MACHINE
+from ivr.menu import Menu
+from ivr.menu.schema import TicketStatusNode
+from ivr.state import CallState
+
+# AnsweredBy values of the provider's answering machine detection that are no person.
+_NOT_A_PERSON = ("machine_", "fax")
+
+
+def is_machine(answered_by: str) -> bool:
+    return answered_by.startswith(_NOT_A_PERSON)
+
+
+def ticket_node(menu: Menu) -> str | None:
+    """The menu's ticket status step, where a logged-in contact hears the ticket."""
+    return next((name for name, node in menu.spec.nodes.items()
+                 if isinstance(node, TicketStatusNode)), None)
+
+
+def at_ticket(menu: Menu, number: str) -> CallState | None:
+    node = ticket_node(menu)
+    return None if node is None else CallState(node=node, path=(node,), entry=number)
+
+
+def greet(state: CallState, contact_name: str) -> Reply:
+    """Hello by first name, then the password of that contact (the CPF is already pending)."""
+    lead = say(REMINDER_GREETING.format(name=first_name_of(contact_name) or contact_name))
+    return login_flow.ask_password(state, lead)
+
+
+def machine_message(number: str) -> Reply:
+    before, _, after = REMINDER_MACHINE.partition("{number}")
+    speech = (Speech(text=before.strip()), Speech(text=number, as_digits=True),
+              Speech(text=after.strip().format(line=LINE_NUMBER)))
+    return Reply(speech=speech, then=Hangup(), outcome=Outcome("message", f"reminder:{number}"),
+                 cacheable=False)
+
+
+def gone() -> Reply:
+    """A reminder this server no longer knows (a replayed or stray webhook)."""
+    return Reply(speech=say(REMINDER_GONE), then=Hangup())
