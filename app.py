@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from auth import subscriptions as auth_subscriptions
     from auth.views import bp as auth_bp
     from ivr.views import bp as ivr_bp
+    from ouvidoria.views import bp as ouvidoria_bp
     from tickets import subscriptions as ticket_subscriptions
     from tickets.reminder_views import bp as reminders_bp
     from tickets.views import bp as tickets_bp
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(reminders_bp)
+    app.register_blueprint(ouvidoria_bp)
     # ivr imports neither auth nor tickets: auth answers its login question and hears its calls
     # end; tickets hears how its reminder calls ended.
     auth_subscriptions.install(app)
@@ -146,6 +148,7 @@ def register_commands(app: Flask) -> None:
     from importer.cli import data_cli
     from ivr.cli import menus_cli
     from ivr.simulator import call_cli
+    from ouvidoria.cli import ouvidoria_cli
     from tickets.cli import tickets_cli
 
     app.cli.add_command(menus_cli)
@@ -154,6 +157,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(contacts_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(tickets_cli)
+    app.cli.add_command(ouvidoria_cli)
 
 
 @click.group("db", help="Database schema.")

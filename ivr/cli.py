@@ -9,7 +9,15 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ivr.menu import Menu, MenuError, load_menu
-from ivr.menu.schema import MenuNode, MessageNode, TicketStatusNode, TransferNode, VoicemailNode
+from ivr.menu.schema import (
+    MenuNode,
+    MessageNode,
+    OuvidoriaNode,
+    SurveyNode,
+    TicketStatusNode,
+    TransferNode,
+    VoicemailNode,
+)
 
 menus_cli = AppGroup("menus", help="Check or show the menu file.")
 
@@ -91,6 +99,11 @@ def tree_lines(menu: Menu) -> list[str]:
             lines.append(f"{label}{lock}: voicemail (up to {node.max_seconds}s)")
         elif isinstance(node, TicketStatusNode):
             lines.append(f"{label}{lock}: ticket status")
+        elif isinstance(node, OuvidoriaNode):
+            hours = f", hours {node.schedule}" if node.schedule else ""
+            lines.append(f"{label}{lock}: ouvidoria, an earlier ticket, then {node.to}{hours}")
+        elif isinstance(node, SurveyNode):
+            lines.append(f"{label}{lock}: survey {node.lowest} to {node.highest}")
 
     lines.append(f"menu version {menu.version}; '{settings.repeat_key}' repeats, "
                  f"'{settings.main_menu_key}' goes back to the main menu")

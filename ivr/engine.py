@@ -25,9 +25,11 @@ from ivr.menu.loader import Menu
 from ivr.menu.schema import (
     MenuNode,
     MessageNode,
+    OuvidoriaNode,
     Play,
     Prompt,
     Say,
+    SurveyNode,
     TicketStatusNode,
     TransferNode,
     VoicemailNode,
@@ -41,6 +43,8 @@ DIALED = "ivr.dialed"
 RECORDED = "ivr.recorded"
 LOGIN = "auth.login"
 TICKET_STATUS = "tickets.status"
+OUVIDORIA = "ouvidoria.start"
+SURVEY_SCORE = "surveys.score"
 
 ANSWERED = frozenset({"completed", "answered"})
 _MAX_CHAIN = 12  # message -> message -> ... links followed in one reply
@@ -100,6 +104,10 @@ def enter(
             speech=lead + prompt_speech(node.say),
             then=Record(Resume(RECORDED, state), max_length=node.max_seconds),
         )
+    if isinstance(node, SurveyNode):
+        return ask_survey(menu, node, state, lead=lead)
+    if isinstance(node, OuvidoriaNode):
+        return Reply(speech=lead, then=Redirect(Resume(OUVIDORIA, state)))
     assert isinstance(node, TicketStatusNode)
     return Reply(speech=lead, then=Redirect(Resume(TICKET_STATUS, state)))
 
@@ -131,13 +139,15 @@ def on_keys(
 
 
 def on_dial_result(
-    menu: Menu, state: CallState, dial_status: str | None, now: datetime, ctx: CallContext
+    menu: Menu, state: CallState, dial_status: str | None, now: datetime, ctx: CallContext,
+    caller_on_line: bool = False,
 ) -> Reply:
-    """The provider reports how the transfer went; unanswered transfers fall back, never silence."""
+    """The provider reports how the transfer went; unanswered transfers fall back, never silence.
+    An answered one ends with the survey when the person hung up first (``caller_on_line``)."""
     node = menu.node(state.node)
     status = (dial_status or "").strip().lower()
     if status in ANSWERED:
-        return Reply(then=Hangup())
+        return after_talk(menu, state, caller_on_line, team=state.node)
     if not isinstance(node, TransferNode):
         return restart(menu, now, ctx, menu.settings.menu_changed)
     fallback = {
@@ -149,6 +159,26 @@ def on_dial_result(
     if reply.outcome is None:
         reply = replace(reply, outcome=Outcome("unanswered", f"{state.node}:{status or 'unknown'}"))
     return reply
+
+
+def after_talk(menu: Menu, state: CallState, caller_on_line: bool, *, team: str,
+               specialist: bool = False, lead: tuple[Speech, ...] = ()) -> Reply:
+    """After talking to people (``team``: the transfer node, or the ticket's area team): the
+    menu's survey while the caller is still on the line, else goodbye."""
+    name = menu.settings.survey
+    node = menu.node(name) if name and caller_on_line else None
+    if not isinstance(node, SurveyNode) or name is None:
+        return Reply(speech=lead, then=Hangup())
+    params = (("t", team), ("p", "1")) if specialist else (("t", team),)
+    return ask_survey(menu, node, state.at(name), params, lead)
+
+
+def ask_survey(menu: Menu, node: SurveyNode, state: CallState,
+               params: tuple[tuple[str, str], ...] = (), lead: tuple[Speech, ...] = ()) -> Reply:
+    """The survey's question; keys go to the survey's webhook, silence skips it there."""
+    ask = Ask(Resume(SURVEY_SCORE, state, params), lead + prompt_speech(node.question),
+              timeout=menu.settings.retries.timeout, num_digits=1, finish_on_key="")
+    return Reply(then=ask)
 
 
 def on_recording(menu: Menu, state: CallState, recording_url: str | None) -> Reply:
@@ -191,7 +221,7 @@ def transfer_target(menu: Menu, node: TransferNode, now: datetime) -> str | None
     return node.to
 
 
-def is_open(menu: Menu, node: TransferNode, now: datetime) -> bool:
+def is_open(menu: Menu, node: TransferNode | OuvidoriaNode, now: datetime) -> bool:
     return node.schedule is None or status_at(menu.schedules[node.schedule], now).open
 
 

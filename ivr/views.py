@@ -67,8 +67,10 @@ def step(form: Form) -> Response:
 @bp.post("/voice/dialed")
 @provider_webhook
 def dialed(form: Form) -> Response:
+    # The caller's own call is still in progress when the person they talked to hung up first.
     return _step(form, lambda menu, state: engine.on_dial_result(
-        menu, state, form.get("DialCallStatus"), now(), call_context()))
+        menu, state, form.get("DialCallStatus"), now(), call_context(),
+        caller_on_line=form.get("CallStatus") == "in-progress"))
 
 
 @bp.post("/voice/recorded")

@@ -38,7 +38,7 @@ class ProviderApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server interface
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 user, _, password = base64.b64decode(
                     self.headers.get("Authorization", "Basic ").split(" ", 1)[1] or "Og==",

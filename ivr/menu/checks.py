@@ -9,7 +9,14 @@ from collections.abc import Iterator
 
 import holidays as holidays_lib
 
-from ivr.menu.schema import MenuFile, MenuNode, MessageNode, TransferNode
+from ivr.menu.schema import (
+    MenuFile,
+    MenuNode,
+    MessageNode,
+    OuvidoriaNode,
+    SurveyNode,
+    TransferNode,
+)
 from ivr.menu.yamlsource import YamlPath
 
 PathProblem = tuple[YamlPath, str]
@@ -38,6 +45,8 @@ def _refs(menu: MenuFile) -> Iterator[tuple[YamlPath, str]]:
         yield ("settings", "retries", "give_up_node"), settings.retries.give_up_node
     for area, team in settings.teams.items():
         yield ("settings", "teams", area), team
+    if settings.survey:
+        yield ("settings", "survey"), settings.survey
     for name, node in menu.nodes.items():
         if isinstance(node, MenuNode):
             for key, target in node.options.items():
@@ -69,8 +78,11 @@ def _check_references(menu: MenuFile, broken: set[str]) -> list[PathProblem]:
         problems.append(
             (("settings", "retries", "give_up_node"), f"'{give_up}' must be a transfer to a person")
         )
+    survey = menu.settings.survey
+    if survey in menu.nodes and not isinstance(menu.nodes[survey], SurveyNode):
+        problems.append((("settings", "survey"), f"'{survey}' is not a survey node"))
     for name, node in menu.nodes.items():
-        if isinstance(node, TransferNode) and node.schedule \
+        if isinstance(node, TransferNode | OuvidoriaNode) and node.schedule \
                 and node.schedule not in menu.schedules and node.schedule not in broken:
             problems.append((("nodes", name, "schedule"), f"unknown schedule '{node.schedule}'"))
     known_states = set(holidays_lib.country_holidays("BR").subdivisions)
@@ -130,6 +142,8 @@ def _edges(menu: MenuFile, name: str) -> list[str]:
 
 def _check_reachable(menu: MenuFile) -> list[PathProblem]:
     roots = [menu.settings.main_menu, *menu.settings.teams.values()]
+    if menu.settings.survey:
+        roots.append(menu.settings.survey)
     if menu.settings.retries.give_up_node:
         roots.append(menu.settings.retries.give_up_node)
     seen: set[str] = set()

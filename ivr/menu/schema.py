@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from ivr.around_prompts import SURVEY_COMMENT, SURVEY_QUESTION, SURVEY_THANKS
+
 NODE_NAME = r"^[a-z][a-z0-9_]{0,47}$"
 AREAS = ("cadastro", "educacional", "financas", "nfe")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -118,6 +120,9 @@ class LineSettings(Strict):
     apology: str = "Desculpe, tivemos um problema."
     menu_changed: str = "Desculpe, nosso menu foi atualizado. Vamos recomeçar."
     teams: dict[Literal["cadastro", "educacional", "financas", "nfe"], str] = {}
+    # The survey node a caller goes to after talking to people (docs/rules.md#satisfaction-survey);
+    # none: no survey.
+    survey: str | None = Field(None, pattern=NODE_NAME)
 
     @field_validator("timezone")
     @classmethod
@@ -279,8 +284,58 @@ class TicketStatusNode(NodeBase):
         return self
 
 
+class OuvidoriaNode(NodeBase):
+    """Built-in step (docs/rules.md#ouvidoria): after a login, the number of an earlier ticket of
+    the caller's company, then a transfer in hours or a recorded message outside them."""
+
+    type: Literal["ouvidoria"]
+    auth: bool = True
+    to: str
+    caller_id: str | None = None
+    ring_timeout: int = Field(25, ge=5, le=120)
+    schedule: str | None = None
+    max_seconds: int = Field(120, ge=5, le=600)
+
+    @model_validator(mode="after")
+    def _needs_login(self) -> OuvidoriaNode:
+        if not self.auth:
+            raise ValueError("ouvidoria always requires authentication (auth: true)")
+        return self
+
+    @field_validator("to")
+    @classmethod
+    def _target(cls, value: str) -> str:
+        return check_target(value)
+
+    @field_validator("caller_id")
+    @classmethod
+    def _caller_id(cls, value: str | None) -> str | None:
+        return None if value is None else check_e164(value)
+
+
+class SurveyNode(NodeBase):
+    """The satisfaction survey (docs/rules.md#satisfaction-survey): a score on the keypad, then
+    an optional spoken comment. Named by ``settings.survey``."""
+
+    type: Literal["survey"]
+    question: Prompt = SURVEY_QUESTION
+    lowest: int = Field(1, ge=0, le=9)
+    highest: int = Field(5, ge=0, le=9)
+    # Asked after the score; none: no comment is recorded.
+    comment: Prompt | None = SURVEY_COMMENT
+    comment_seconds: int = Field(60, ge=5, le=300)
+    thanks: str = SURVEY_THANKS
+
+    @model_validator(mode="after")
+    def _range(self) -> SurveyNode:
+        if self.highest <= self.lowest:
+            raise ValueError("highest must be more than lowest")
+        return self
+
+
 Node = Annotated[
-    MenuNode | TransferNode | MessageNode | VoicemailNode | TicketStatusNode,
+    MenuNode | TransferNode | MessageNode | VoicemailNode | TicketStatusNode | OuvidoriaNode
+    | SurveyNode,
     Field(discriminator="type"),
 ]
 
