@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from auth.views import bp as auth_bp
     from ivr.views import bp as ivr_bp
     from ouvidoria.views import bp as ouvidoria_bp
+    from surveys.views import bp as surveys_bp
     from tickets import subscriptions as ticket_subscriptions
     from tickets.reminder_views import bp as reminders_bp
     from tickets.views import bp as tickets_bp
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tickets_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(ouvidoria_bp)
+    app.register_blueprint(surveys_bp)
     # ivr imports neither auth nor tickets: auth answers its login question and hears its calls
     # end; tickets hears how its reminder calls ended.
     auth_subscriptions.install(app)
@@ -149,6 +151,7 @@ def register_commands(app: Flask) -> None:
     from ivr.cli import menus_cli
     from ivr.simulator import call_cli
     from ouvidoria.cli import ouvidoria_cli
+    from surveys.cli import surveys_cli
     from tickets.cli import tickets_cli
 
     app.cli.add_command(menus_cli)
@@ -158,6 +161,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(data_cli)
     app.cli.add_command(tickets_cli)
     app.cli.add_command(ouvidoria_cli)
+    app.cli.add_command(surveys_cli)
 
 
 @click.group("db", help="Database schema.")

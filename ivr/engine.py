@@ -162,13 +162,21 @@ def on_dial_result(
 
 
 def after_talk(menu: Menu, state: CallState, caller_on_line: bool, *, team: str,
-               specialist: bool = False, lead: tuple[Speech, ...] = ()) -> Reply:
+               specialist: bool = False) -> Reply:
     """After talking to people (``team``: the transfer node, or the ticket's area team): the
     menu's survey while the caller is still on the line, else goodbye."""
+    survey = offer_survey(menu, state, team=team, specialist=specialist) \
+        if caller_on_line else None
+    return survey or Reply(then=Hangup())
+
+
+def offer_survey(menu: Menu, state: CallState, *, team: str, specialist: bool = False,
+                 lead: tuple[Speech, ...] = ()) -> Reply | None:
+    """The menu's survey about ``team`` (and the ticket in ``state.entry``); None without one."""
     name = menu.settings.survey
-    node = menu.node(name) if name and caller_on_line else None
+    node = menu.node(name) if name else None
     if not isinstance(node, SurveyNode) or name is None:
-        return Reply(speech=lead, then=Hangup())
+        return None
     params = (("t", team), ("p", "1")) if specialist else (("t", team),)
     return ask_survey(menu, node, state.at(name), params, lead)
 

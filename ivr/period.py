@@ -7,10 +7,14 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
+
+Columns = TypeVarTuple("Columns")
 
 LINE_ZONE = ZoneInfo("America/Sao_Paulo")
 
@@ -19,6 +23,15 @@ LINE_ZONE = ZoneInfo("America/Sao_Paulo")
 class Period:
     start: datetime | None  # inclusive, UTC; None: from the first record
     end: datetime | None  # exclusive, UTC; None: to the last
+
+    def within(self, statement: Select[*Columns],
+               column: InstrumentedAttribute[datetime]) -> Select[*Columns]:
+        """``statement`` narrowed to the rows whose ``column`` falls in the period."""
+        if self.start is not None:
+            statement = statement.where(column >= self.start)
+        if self.end is not None:
+            statement = statement.where(column < self.end)
+        return statement
 
 
 def _day(_ctx: click.Context, _param: click.Parameter, raw: str | None) -> date | None:

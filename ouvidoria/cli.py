@@ -21,6 +21,6 @@ def ouvidoria_cli() -> None:
 def list_command(period: Period) -> None:
     """One line per contact, oldest first: when (São Paulo time), CPF masked, ticket, outcome."""
     with get_db().transaction() as session:
-        for contact in listed(session, period.start, period.end):
+        for contact in listed(session, period):
             click.echo(f"{local_time(contact.at)}  {contact.masked_cpf}  {contact.ticket}  "
                        f"{contact.outcome}")

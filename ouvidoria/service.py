@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from auth.documents import mask_cpf
 from auth.models import Contact
 from database.upsert import upsert
+from ivr.period import Period
 from ouvidoria.models import OuvidoriaContact
 from tickets.models import Ticket
 
@@ -52,17 +53,13 @@ class Listed:
     outcome: str
 
 
-def listed(session: Session, start: datetime | None, end: datetime | None) -> Iterator[Listed]:
-    """Contacts from ``start`` (inclusive) to ``end`` (exclusive), oldest first."""
+def listed(session: Session, period: Period) -> Iterator[Listed]:
+    """Contacts in the period, oldest first."""
     statement = (
         select(OuvidoriaContact.at, Contact.cpf, Ticket.number, OuvidoriaContact.outcome)
         .outerjoin(Contact, Contact.id == OuvidoriaContact.contact_id)
         .outerjoin(Ticket, Ticket.id == OuvidoriaContact.ticket_id)
         .order_by(OuvidoriaContact.at, OuvidoriaContact.id)
     )
-    if start is not None:
-        statement = statement.where(OuvidoriaContact.at >= start)
-    if end is not None:
-        statement = statement.where(OuvidoriaContact.at < end)
-    for at, cpf, number, outcome in session.execute(statement):
+    for at, cpf, number, outcome in session.execute(period.within(statement, OuvidoriaContact.at)):
         yield Listed(at, mask_cpf(cpf) if cpf else "-", number or "-", outcome)

@@ -168,6 +168,7 @@ KINDS = [
     pytest.param("bad_time.yaml", id="bad-times"),
     pytest.param("bad_state.yaml", id="unknown-state"),
     pytest.param("unknown_schedule.yaml", id="unknown-schedule"),
+    pytest.param("around_the_call.yaml", id="survey-and-ouvidoria"),
 ]
 
 

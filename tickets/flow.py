@@ -193,16 +193,36 @@ def after_change(menu: Menu, state: CallState, ticket: AnyTicket, change: Change
         "postpone": speech.after_postpone(ticket, now),
         "reject": speech.after_reject(),
     }[change]
-    reply = ticket_menu(menu, state, ticket, now, done, full=False)
-    return replace(reply, outcome=Outcome(f"ticket_{change}", ticket.number))
+    # Every closing sends the survey (guide §9): an accepted solution is one.
+    survey = engine.offer_survey(menu, state.with_entry(ticket.number),
+                                 team=team_name(menu, ticket.area) or ticket.area,
+                                 specialist=True, lead=done) if change == "accept" else None
+    reply = survey or ticket_menu(menu, state, ticket, now, done, full=False)
+    # Its URLs carry the ticket's number: a document that seldom repeats is not cached.
+    return replace(reply, outcome=Outcome(f"ticket_{change}", ticket.number), cacheable=False)
+
+
+def team_name(menu: Menu, area: str) -> str | None:
+    """The node name of a ticket area's team."""
+    # The file names teams by area; a ticket's area is any string (a view's) or an Area.
+    return next((team for named, team in menu.settings.teams.items() if named == area), None)
 
 
 def team_of(menu: Menu, area: str) -> TransferNode | None:
     """The transfer node of a ticket area's team."""
-    # The file names teams by area; a ticket's area is any string (a view's) or an Area.
-    name = next((team for named, team in menu.settings.teams.items() if named == area), None)
+    name = team_name(menu, area)
     node = menu.node(name) if name else None
     return node if isinstance(node, TransferNode) else None
+
+
+def after_talk(menu: Menu, state: CallState, ticket: AnyTicket, caller_on_line: bool,
+               specialist: bool) -> Reply:
+    """The specialist or the team answered and the call ended: the survey, if the caller is
+    still there."""
+    reply = engine.after_talk(menu, state.with_entry(ticket.number), caller_on_line,
+                              team=team_name(menu, ticket.area) or ticket.area,
+                              specialist=specialist)
+    return replace(reply, cacheable=False)  # its URLs carry the ticket's number
 
 
 def to_specialist(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime) -> Reply:

@@ -221,19 +221,26 @@ def offer(visit: Visit) -> Response:
 @ticket_webhook()
 def specialist_dialed(visit: Visit) -> Response:
     return _after_dial(visit, lambda ticket: flow.to_team(
-        visit.menu, visit.state, ticket, now(), say("O especialista não pôde atender.")))
+        visit.menu, visit.state, ticket, now(), say("O especialista não pôde atender.")),
+        specialist=True)
 
 
 @bp.post("/team-dialed")
 @ticket_webhook()
 def team_dialed(visit: Visit) -> Response:
     return _after_dial(visit, lambda ticket: flow.leave_message(
-        visit.state, ticket, say(flow.NO_ANSWER)))
+        visit.state, ticket, say(flow.NO_ANSWER)), specialist=False)
 
 
-def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply]) -> Response:
+def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply], *,
+                specialist: bool) -> Response:
     if visit.form.get("DialCallStatus", "") in engine.ANSWERED:
-        return visit.reply(Reply(then=Hangup()))
+        if visit.ticket is None:
+            return visit.reply(Reply(then=Hangup()))
+        # The caller's own call is still in progress when the person hung up first.
+        return visit.reply(flow.after_talk(visit.menu, visit.state, visit.ticket,
+                                           visit.form.get("CallStatus") == "in-progress",
+                                           specialist))
     if visit.ticket is None:
         return _gone(visit)
     return visit.reply(unanswered(visit.ticket))
