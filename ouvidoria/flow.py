@@ -18,7 +18,6 @@ from ivr.around_prompts import (
 )
 from ivr.menu import Menu
 from ivr.menu.schema import OuvidoriaNode
-from ivr.schedule import status_at
 from ivr.state import CallState
 
 TICKET = "ouvidoria.ticket"
@@ -56,15 +55,11 @@ def no_ticket(menu: Menu, state: CallState, now: datetime, misses: int) -> Reply
                  outcome=Outcome("ouvidoria", "no_ticket"))
 
 
-def is_open(menu: Menu, node: OuvidoriaNode, now: datetime) -> bool:
-    return node.schedule is None or status_at(menu.schedules[node.schedule], now).open
-
-
 def with_ticket(menu: Menu, node: OuvidoriaNode, state: CallState, number: str,
                 now: datetime) -> Reply:
     """In hours, the ouvidoria's line; outside them, its hours and a recorded message."""
     here = state.with_entry(number)
-    if is_open(menu, node, now):
+    if engine.is_open(menu, node, now):
         return Reply(speech=say(OUVIDORIA_TRANSFER),
                      then=Dial(Resume(DIALED, here), target=node.to, timeout=node.ring_timeout,
                                caller_id=node.caller_id),

@@ -450,10 +450,34 @@ def test_unanswered_transfer_falls_back_to_voicemail(status: str | None) -> None
 
 
 @pytest.mark.parametrize("status", ["completed", "answered", "Completed"])
-def test_answered_transfer_hangs_up(status: str) -> None:
+def test_answered_transfer_the_caller_ended_hangs_up(status: str) -> None:
     reply = engine.on_dial_result(MENU, at("cadastro"), status, TUESDAY_10H, NOT_LOGGED_IN)
     assert isinstance(reply.then, Hangup)
     assert reply.speech == ()
+
+
+def test_answered_transfer_the_person_ended_asks_the_survey_about_the_team() -> None:
+    reply = engine.on_dial_result(MENU, at("cadastro", "principal", "cadastro"), "completed",
+                                  TUESDAY_10H, NOT_LOGGED_IN, caller_on_line=True)
+    assert isinstance(reply.then, Ask) and reply.then.num_digits == 1
+    resume = resume_of(reply)
+    assert resume.endpoint == engine.SURVEY_SCORE and resume.params == (("t", "cadastro"),)
+    assert resume.state.node == "pesquisa" and resume.state.path[-2:] == ("cadastro", "pesquisa")
+    assert "De 1 a 5" in spoken(reply)
+    assert reply.outcome is None  # the call's outcome stays the transfer
+
+
+def test_a_menu_node_of_type_survey_asks_its_question() -> None:
+    reply = engine.enter(MENU, at("pesquisa"), TUESDAY_10H, NOT_LOGGED_IN)
+    assert resume_of(reply).endpoint == engine.SURVEY_SCORE and "De 1 a 5" in spoken(reply)
+
+
+def test_the_ouvidoria_needs_a_login_then_hands_over_to_its_step() -> None:
+    reply = engine.on_keys(MENU, at("principal", "principal"), "9", TUESDAY_10H, NOT_LOGGED_IN)
+    assert isinstance(reply.then, Redirect) and resume_of(reply).endpoint == engine.LOGIN
+    logged_in = engine.CallContext(is_logged_in=lambda: True)
+    reply = engine.on_keys(MENU, at("principal", "principal"), "9", TUESDAY_10H, logged_in)
+    assert isinstance(reply.then, Redirect) and resume_of(reply).endpoint == engine.OUVIDORIA
 
 
 def test_specific_fallbacks_win_over_on_unanswered() -> None:

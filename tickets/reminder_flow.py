@@ -6,12 +6,12 @@ gets a short message with the ticket's number and the line's, and no menu."""
 from __future__ import annotations
 
 from auth import flow as login_flow
-from auth.models import first_name_of
 from ivr.actions import Hangup, Outcome, Reply, Speech, say
 from ivr.around_prompts import LINE_NUMBER, REMINDER_GONE, REMINDER_GREETING, REMINDER_MACHINE
 from ivr.menu import Menu
 from ivr.menu.schema import TicketStatusNode
 from ivr.state import CallState
+from tickets.speech import first_name
 
 # AnsweredBy values of the provider's answering machine detection that are no person.
 _NOT_A_PERSON = ("machine_", "fax")
@@ -34,7 +34,7 @@ def at_ticket(menu: Menu, number: str) -> CallState | None:
 
 def greet(state: CallState, contact_name: str) -> Reply:
     """Hello by first name, then the password of that contact (the CPF is already pending)."""
-    lead = say(REMINDER_GREETING.format(name=first_name_of(contact_name) or contact_name))
+    lead = say(REMINDER_GREETING.format(name=first_name(contact_name) or contact_name))
     return login_flow.ask_password(state, lead)
 
 
