@@ -81,7 +81,7 @@ def test_a_bad_edit_is_refused_and_the_last_good_menu_keeps_serving(
     # A new prompt together with an option to a node that does not exist.
     option = lines.index('      "1": consulta_chamado') + 1
     edit(menus_file, '      "1": consulta_chamado\n',
-         '      "1": consulta_chamado\n      "5": ouvidoria\n')
+         '      "1": consulta_chamado\n      "5": elogios\n')
     edit(menus_file, OLD_GREETING, NEW_GREETING)
     # Either edit alone is refused for the same reason.
     menu = settled(app, lambda menu: menu["refused_edit"] is not None)
@@ -91,7 +91,7 @@ def test_a_bad_edit_is_refused_and_the_last_good_menu_keeps_serving(
     refused = menu["refused_edit"]
     assert refused is not None
     assert refused["problems"] == [
-        f"{menus_file}:{option + 1}: 'ouvidoria' is not a node of this file"
+        f"{menus_file}:{option + 1}: 'elogios' is not a node of this file"
     ]
     # Calls already walking the tree carry on with the old menu too.
     doc = Doc.parse(signed.post("/voice/step?s=principal.0.0..principal",
@@ -99,7 +99,7 @@ def test_a_bad_edit_is_refused_and_the_last_good_menu_keeps_serving(
     assert doc.dial_target() == "+5511900000007"
 
     # Fixing the file clears the refusal and serves the edit.
-    edit(menus_file, '      "5": ouvidoria\n', "")
+    edit(menus_file, '      "5": elogios\n', "")
     menu = settled(app, lambda menu: menu["version"] != version)
     assert menu["refused_edit"] is None
     assert menu["version"] != version

@@ -154,11 +154,18 @@ def test_unanswered_transfer_falls_back_to_voicemail(signed: SignedClient, statu
     assert "Deixe seu nome" in doc.spoken()
 
 
-def test_answered_transfer_just_ends(signed: SignedClient) -> None:
+def test_answered_transfer_the_caller_ended_just_ends(signed: SignedClient) -> None:
     dial = press(signed, start(signed), "7")
-    response = signed.post(dial.next_url(), call_form("CA" + "a" * 32,
+    response = signed.post(dial.next_url(), call_form("CA" + "a" * 32, CallStatus="completed",
                                                       DialCallStatus="completed"))
     assert Doc.parse(response.data).verbs == ["Hangup"]
+
+
+def test_answered_transfer_the_person_ended_goes_on_to_the_survey(signed: SignedClient) -> None:
+    dial = press(signed, start(signed), "7")
+    response = signed.post(dial.next_url(), call_form("CA" + "a" * 32, CallStatus="in-progress",
+                                                      DialCallStatus="completed"))
+    assert Doc.parse(response.data).gather.attrib["action"].startswith("/voice/survey/score")
 
 
 @pytest.mark.parametrize("digits", ["x", "99", "7" * 10_000, "#", "1234567"])
