@@ -5,6 +5,8 @@ gets a short message with the ticket's number and the line's, and no menu."""
 
 from __future__ import annotations
 
+from string import Formatter
+
 from auth import flow as login_flow
 from ivr.actions import Hangup, Outcome, Reply, Speech, say
 from ivr.around_prompts import LINE_NUMBER, REMINDER_GONE, REMINDER_GREETING, REMINDER_MACHINE
@@ -38,10 +40,20 @@ def greet(state: CallState, contact_name: str) -> Reply:
     return login_flow.ask_password(state, lead)
 
 
+def _with_digits(template: str, **digits: str) -> tuple[Speech, ...]:
+    """The template's text, its ``{placeholders}`` read digit by digit."""
+    speech: list[Speech] = []
+    for text, name, _spec, _conversion in Formatter().parse(template):
+        if text.strip():
+            speech.append(Speech(text=text.strip()))
+        if name:
+            speech.append(Speech(text=digits[name], as_digits=True))
+    return tuple(speech)
+
+
 def machine_message(number: str) -> Reply:
-    before, _, after = REMINDER_MACHINE.partition("{number}")
-    speech = (Speech(text=before.strip()), Speech(text=number, as_digits=True),
-              Speech(text=after.strip().format(line=LINE_NUMBER)))
+    line = "".join(char for char in LINE_NUMBER if char.isdigit())
+    speech = _with_digits(REMINDER_MACHINE, number=number, line=line)
     return Reply(speech=speech, then=Hangup(), outcome=Outcome("message", f"reminder:{number}"),
                  cacheable=False)
 

@@ -23,6 +23,7 @@ from database.session import Database
 from database.upsert import upsert
 from ivr import engine
 from ivr.menu import Menu
+from ivr.schedule import status_at
 from tickets import deadlines
 from tickets.enums import TicketStatus
 from tickets.flow import team_of
@@ -124,9 +125,13 @@ def claim(session: Session, due: DueReminder, now: datetime) -> int | None:
 
 
 def in_business_hours(menu: Menu, area: str, now: datetime) -> bool:
-    """The hours of the ticket's team, which a reminder's caller may ask to be put through to."""
+    """The hours of the ticket's team, which a reminder's caller may ask to be put through to;
+    for a team without hours, the line's first schedule."""
     team = team_of(menu, area)
-    return team is None or engine.is_open(menu, team, now)
+    if team is not None and team.schedule:
+        return engine.is_open(menu, team, now)
+    schedule = next(iter(menu.schedules.values()), None)
+    return schedule is None or status_at(schedule, now).open
 
 
 def place_due(database: Database, menu: Menu, now: datetime, calls: Placer,
