@@ -183,11 +183,6 @@ def test_after_postpone_says_new_last_day() -> None:
     )
 
 
-def test_refused_reason_is_heard() -> None:
-    said = text_of(speech.refused("o prazo já foi prorrogado uma vez"))
-    assert said == "Não foi possível concluir: o prazo já foi prorrogado uma vez."
-
-
 def test_the_first_of_the_month_is_said_as_an_ordinal() -> None:
     from datetime import date
 

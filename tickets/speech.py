@@ -34,12 +34,6 @@ STATUS_NAMES: dict[TicketStatus, str] = {
     TicketStatus.CLOSED: "encerrado",
 }
 
-NOT_FOUND = (
-    "Não encontramos um chamado com esse número para a sua empresa. "
-    "Confira o número de oito dígitos no portal do cliente e tente de novo."
-)
-
-
 class Named(Protocol):
     @property
     def name(self) -> str: ...
@@ -169,11 +163,6 @@ def describe(ticket: SpokenTicket, now: datetime) -> tuple[Speech, ...]:
             Speech(text=" ".join(line for line in lines if line)))
 
 
-def refused(reason: str) -> tuple[Speech, ...]:
-    """A refusal reason from ``deadlines.can_*`` as a sentence."""
-    return (Speech(text=f"Não foi possível concluir: {reason}."),)
-
-
 def after_accept() -> tuple[Speech, ...]:
     return (
         Speech(text="Pronto. A solução foi aceita e o chamado foi encerrado. Obrigado."),
@@ -195,7 +184,3 @@ def after_reject() -> tuple[Speech, ...]:
             "e o especialista vai analisar o motivo."
         ),
     )
-
-
-def not_found() -> tuple[Speech, ...]:
-    return (Speech(text=NOT_FOUND),)
