@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import holidays as holidays_lib
 
 from ivr.menu.placeholders import LineValues, fill, line_values, map_texts, problems_in
-from ivr.menu.prompts import named_keys, prompt_texts
+from ivr.menu.prompts import named_keys, plays_audio, prompt_parts
 from ivr.menu.schema import MenuFile, MenuNode, MessageNode, TransferNode
 from ivr.menu.yamlsource import YamlPath
 
@@ -31,6 +31,7 @@ def check_menu(menu: MenuFile, broken: set[str] | None = None) -> list[PathProbl
         problems += _check_endless(menu)
     values = line_values(menu, hours="" if menu.schedules else None)
     # A prompt's keys are read once its placeholders are known to be good.
+    problems += _check_built(menu)
     return problems + (_check_texts(menu, values) or _check_prompts(menu, values))
 
 
@@ -131,10 +132,9 @@ def _check_texts(menu: MenuFile, values: LineValues) -> list[PathProblem]:
     return problems
 
 
-def _check_prompts(menu: MenuFile, values: LineValues) -> list[PathProblem]:
-    """A menu's prompt is built from its options' labels, or names exactly the keys it has."""
+def _check_built(menu: MenuFile) -> list[PathProblem]:
+    """A menu without a prompt has what its built prompt needs; an intro goes only there."""
     problems: list[PathProblem] = []
-    settings = menu.settings
     for name, node in menu.nodes.items():
         if not isinstance(node, MenuNode):
             continue
@@ -150,26 +150,40 @@ def _check_prompts(menu: MenuFile, values: LineValues) -> list[PathProblem]:
         elif node.intro is not None:
             problems.append(((*base, "intro"), "the intro is said only in a prompt built from"
                                                " the labels: drop it or drop the prompt"))
+    return problems
+
+
+def _check_prompts(menu: MenuFile, values: LineValues) -> list[PathProblem]:
+    """A prompt written whole names exactly the keys its menu has (docs/rules.md#wording)."""
+    problems: list[PathProblem] = []
+    settings = menu.settings
+    for name, node in menu.nodes.items():
+        if not isinstance(node, MenuNode):
+            continue
         known = {*node.options, settings.repeat_key}
         if name != settings.main_menu:
             known.add(settings.main_menu_key)
         if node.direct_entry:
-            known.add("#")
-        # Only options that are keys at all (the rest are reported above).
-        options = [key for key in node.options if key in OPTION_KEYS and key not in (
-            settings.repeat_key, settings.main_menu_key if name != settings.main_menu else "")]
+            known.add("#")  # ends the number
+        # Only options that are keys at all (the others are reported on their own).
+        clashing = {settings.repeat_key} | (
+            {settings.main_menu_key} if name != settings.main_menu else set())
+        options = [key for key in node.options if key in OPTION_KEYS and key not in clashing]
         for field in ("prompt", "short_prompt"):
             prompt = getattr(node, field)
             if prompt is None:
                 continue
-            texts, plays_audio = prompt_texts(prompt)
-            named = named_keys(" ".join(fill(text, (), values) for text in texts))
-            problems += [((*base, field), f"the {field} says '{words}', but this menu has no"
-                                          f" key {key}")
-                         for key, words in named.items() if key not in known]
-            if not plays_audio:
-                problems += [((*base, field), f"the {field} never names option {key}"
-                                              f" ({node.options[key].goto})")
+            path: YamlPath = ("nodes", name, field)
+            named: set[str] = set()
+            for part_path, text in prompt_parts(path, prompt):
+                keys = named_keys(fill(text, (), values))
+                named |= keys.keys()
+                problems += [(part_path, f"the {field} says '{words}', but this menu has no"
+                                         f" key {key}")
+                             for key, words in keys.items() if key not in known]
+            if not plays_audio(prompt):  # a recording may name the rest
+                problems += [(path, f"the {field} never names option {key}"
+                                    f" ({node.options[key].goto})")
                              for key in options if key not in named]
     return problems
 

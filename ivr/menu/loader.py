@@ -268,6 +268,9 @@ def _problem(
     path, where = _resolve(data, loc)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
+        if loc[:1] == ("wording",):
+            return path, (f"unknown sentence '{loc[-1]}' (flask --app app menus wording lists"
+                          " them)")
         return path, f"unknown field '{loc[-1]}'"
     if error["type"] == "missing":
         return path, f"{'.'.join(map(str, path)) or 'file'}: missing field '{loc[-1]}'"

@@ -8,6 +8,7 @@ import re
 from ivr.menu.placeholders import spoken_key
 from ivr.menu.schema import MenuFile, MenuNode, Play, Prompt, Say
 from ivr.menu.wording import Wording
+from ivr.menu.yamlsource import YamlPath
 
 _KEY_WORDS = {
     "zero": "0", "um": "1", "dois": "2", "três": "3", "tres": "3", "quatro": "4", "cinco": "5",
@@ -32,12 +33,22 @@ def named_keys(text: str) -> dict[str, str]:
     return found
 
 
-def prompt_texts(prompt: Prompt) -> tuple[list[str], bool]:
-    """The prompt's texts, and whether it also plays a recording (which may name keys too)."""
+def prompt_parts(path: YamlPath, prompt: Prompt) -> list[tuple[YamlPath, str]]:
+    """The prompt's texts, each with its place in the file."""
+    if not isinstance(prompt, list):
+        return [] if isinstance(prompt, Play) else [(path, _text(prompt))]
+    return [((*path, index), _text(part)) for index, part in enumerate(prompt)
+            if not isinstance(part, Play)]
+
+
+def plays_audio(prompt: Prompt) -> bool:
+    """Whether the prompt plays a recording (which may name keys too)."""
     parts = prompt if isinstance(prompt, list) else [prompt]
-    texts = [part.say if isinstance(part, Say) else part for part in parts
-             if not isinstance(part, Play)]
-    return texts, len(texts) < len(parts)
+    return any(isinstance(part, Play) for part in parts)
+
+
+def _text(part: str | Say) -> str:
+    return part.say if isinstance(part, Say) else part
 
 
 def build_prompts(spec: MenuFile) -> MenuFile:
