@@ -98,7 +98,8 @@ def enter(
     if isinstance(node, VoicemailNode):
         return Reply(
             speech=lead + prompt_speech(node.say),
-            then=Record(Resume(RECORDED, state), max_length=node.max_seconds),
+            then=Record(Resume(RECORDED, state), max_length=node.max_seconds,
+                        nothing_said=menu.wording.nothing_recorded),
         )
     assert isinstance(node, TicketStatusNode)
     return Reply(speech=lead, then=Redirect(Resume(TICKET_STATUS, state)))

@@ -12,12 +12,13 @@ import pytest
 from auth import flow as login_flow
 from auth.service import LoginResult
 from ivr import engine
-from ivr.actions import Ask, Reply
+from ivr.actions import Ask, Record, Reply
 from ivr.menu import Menu, MenuError, parse_menu
 from ivr.menu.placeholders import LINE_PLACEHOLDERS, names_in
 from ivr.menu.schema import MenuNode, Option, VoicemailNode
 from ivr.menu.wording import Wording, call_fields
 from ivr.state import CallState
+from ivr.twiml import Voice, build
 from tickets import flow as ticket_flow
 from tickets.lookup import TicketView
 
@@ -229,6 +230,20 @@ def test_placeholders_in_node_texts_are_filled_once_when_the_menu_loads() -> Non
     again = engine.start(menu, TUESDAY_10H, NOT_LOGGED_IN)
     assert isinstance(first.then, Ask) and isinstance(again.then, Ask)
     assert first.then.speech[0] is again.then.speech[0]
+
+
+def test_a_recording_with_nothing_said_ends_with_the_menus_sentence() -> None:
+    voice = Voice("Polly.Camila", "pt-BR")
+    for menu, text in [
+        (SHIPPED_MENU, "Não recebemos nenhuma mensagem. Até logo."),
+        (edited(("nodes:\n", 'wording:\n  nothing_recorded: "Nada gravado; {portal}."\nnodes:\n')),
+         "Nada gravado; suporte.totvs.com.br."),
+    ]:
+        reply = engine.enter(menu, CallState(node="recado"), TUESDAY_10H, NOT_LOGGED_IN)
+        assert isinstance(reply.then, Record)
+        document = build(reply, voice, lambda resume: "/voice/recorded")
+        assert document.endswith(f"<Say language=\"pt-BR\" voice=\"Polly.Camila\">{text}</Say>"
+                                 "<Hangup /></Response>"), document
 
 
 def test_every_default_names_only_placeholders_it_may_and_loads_filled() -> None:

@@ -258,4 +258,5 @@ def leave_message(menu: Menu, state: CallState, ticket: AnyTicket,
                   lead: tuple[Speech, ...] = ()) -> Reply:
     return Reply(speech=lead + say(menu.wording.ticket_leave_message),
                  then=Record(Resume(MESSAGE, state.with_entry(ticket.number)),
-                             max_length=MESSAGE_SECONDS))
+                             max_length=MESSAGE_SECONDS,
+                             nothing_said=menu.wording.nothing_recorded))

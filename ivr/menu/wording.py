@@ -52,6 +52,8 @@ class Wording(BaseModel):
     # After a failure of the server (the database down...), following settings.apology.
     failure_goodbye: str = sentence("Por favor, ligue novamente em alguns minutos. Até logo.")
     recording_thanks: str = sentence("Obrigado. Até logo.")
+    # A recording ended with nothing said (voicemail, a message on a ticket); then the call ends.
+    nothing_recorded: str = sentence("Não recebemos nenhuma mensagem. Até logo.")
 
     # The phone login (docs/rules.md#login).
     login_ask_cpf: str = sentence(
