@@ -245,7 +245,7 @@ _PROMPT_SPEECH_MAX = 4096
 
 
 def prompt_speech(prompt: Prompt | None) -> tuple[Speech, ...]:
-    if prompt is None:  # a loaded menu has every prompt; a menu node's short one falls back
+    if prompt is None:  # no prompt given (a loaded menu gives every menu node both)
         return ()
     cached = _PROMPT_SPEECH.get(id(prompt))
     if cached is not None and cached[0] is prompt:
