@@ -4,6 +4,7 @@ engine and the login and ticket dialogues, with the time injected."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -230,6 +231,19 @@ def test_placeholders_in_node_texts_are_filled_once_when_the_menu_loads() -> Non
     again = engine.start(menu, TUESDAY_10H, NOT_LOGGED_IN)
     assert isinstance(first.then, Ask) and isinstance(again.then, Ask)
     assert first.then.speech[0] is again.then.speech[0]
+
+
+def test_the_ticket_dialogue_says_the_menus_sentences() -> None:
+    menu = edited(("nodes:\n", "wording:\n"
+                   '  ticket_postponed: "Adiado até {until}; menu, {main_menu_key}."\n'
+                   '  ticket_refused: "Não deu: {reason}."\n'
+                   "nodes:\n"))
+    ticket = replace(_ticket(), status="solution_proposed", postponed=True,
+                     solution_at=datetime.fromisoformat("2026-11-20T16:00:00-03:00"))
+    reply = ticket_flow.after_change(menu, HEADING, ticket, "postpone", TUESDAY_10H)
+    assert texts(reply)[0] == "Adiado até 19 de janeiro de 2027; menu, 0."
+    assert [s.text for s in ticket_flow.refused(menu, "o prazo terminou")] == [
+        "Não deu: o prazo terminou."]
 
 
 def test_a_recording_with_nothing_said_ends_with_the_menus_sentence() -> None:

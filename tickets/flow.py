@@ -186,12 +186,16 @@ def refused(menu: Menu, reason: str) -> tuple[Speech, ...]:
 
 def after_change(menu: Menu, state: CallState, ticket: AnyTicket, change: Change,
                  now: datetime) -> Reply:
-    done = {
-        "accept": speech.after_accept(),
-        "postpone": speech.after_postpone(ticket, now),
-        "reject": speech.after_reject(),
-    }[change]
-    reply = ticket_menu(menu, state, ticket, now, done, full=False)
+    wording = menu.wording
+    if change == "accept":
+        done = wording.ticket_accepted
+    elif change == "postpone":
+        until = speech.last_day_said(ticket, now)
+        done = wording.ticket_postponed.format(until=until) if until \
+            else wording.ticket_postponed_undated
+    else:
+        done = wording.ticket_rejected
+    reply = ticket_menu(menu, state, ticket, now, say(done), full=False)
     return replace(reply, outcome=Outcome(f"ticket_{change}", ticket.number))
 
 

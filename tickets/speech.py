@@ -163,24 +163,7 @@ def describe(ticket: SpokenTicket, now: datetime) -> tuple[Speech, ...]:
             Speech(text=" ".join(line for line in lines if line)))
 
 
-def after_accept() -> tuple[Speech, ...]:
-    return (
-        Speech(text="Pronto. A solução foi aceita e o chamado foi encerrado. Obrigado."),
-    )
-
-
-def after_postpone(ticket: deadlines.DeadlineTicket, now: datetime) -> tuple[Speech, ...]:
+def last_day_said(ticket: deadlines.DeadlineTicket, now: datetime) -> str:
+    """The acceptance deadline's last day as said (``19 de janeiro de 2027``); empty if none."""
     last = deadlines.last_day(ticket)
-    if last is None:
-        return (Speech(text="Pronto. O prazo para aceite foi prorrogado."),)
-    when = spoken_date(last, deadlines.local_date(now))
-    return (Speech(text=f"Pronto. O prazo para aceite foi prorrogado até {when}."),)
-
-
-def after_reject() -> tuple[Speech, ...]:
-    return (
-        Speech(
-            text="Pronto. O chamado voltou para atendimento com a sua mensagem, "
-            "e o especialista vai analisar o motivo."
-        ),
-    )
+    return "" if last is None else spoken_date(last, deadlines.local_date(now))

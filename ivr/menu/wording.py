@@ -107,6 +107,14 @@ class Wording(BaseModel):
     ticket_changed_since: str = sentence(
         "O chamado mudou desde a sua escolha. Nada foi alterado.")
     ticket_refused: str = sentence("Não foi possível concluir: {reason}.", "reason")
+    ticket_accepted: str = sentence(
+        "Pronto. A solução foi aceita e o chamado foi encerrado. Obrigado.")
+    ticket_postponed: str = sentence(
+        "Pronto. O prazo para aceite foi prorrogado até {until}.", "until")
+    ticket_postponed_undated: str = sentence("Pronto. O prazo para aceite foi prorrogado.")
+    ticket_rejected: str = sentence(
+        "Pronto. O chamado voltou para atendimento com a sua mensagem, e o especialista vai "
+        "analisar o motivo.")
     ticket_to_specialist: str = sentence(
         "Vamos transferir você para {name}, especialista responsável pelo chamado. Aguarde.",
         "name")
