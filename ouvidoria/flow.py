@@ -7,15 +7,6 @@ from datetime import datetime
 
 from ivr import engine
 from ivr.actions import Ask, Dial, Hangup, Outcome, Record, Reply, Resume, Speech, say
-from ivr.around_prompts import (
-    OUVIDORIA_ASK_TICKET,
-    OUVIDORIA_ELSEWHERE,
-    OUVIDORIA_LEAVE_MESSAGE,
-    OUVIDORIA_NO_TICKET,
-    OUVIDORIA_THANKS,
-    OUVIDORIA_TRANSFER,
-    OUVIDORIA_UNANSWERED,
-)
 from ivr.menu import Menu
 from ivr.menu.schema import OuvidoriaNode
 from ivr.state import CallState
@@ -36,7 +27,8 @@ def node_of(menu: Menu, state: CallState) -> OuvidoriaNode | None:
 def ask_ticket(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (),
                misses: int = 0) -> Reply:
     params = (("m", str(misses)),) if misses else ()
-    ask = Ask(Resume(TICKET, state.with_entry(""), params), lead + say(OUVIDORIA_ASK_TICKET),
+    ask = Ask(Resume(TICKET, state.with_entry(""), params),
+              lead + say(menu.wording.ouvidoria_ask_ticket),
               timeout=menu.settings.retries.timeout, num_digits=NUMBER_DIGITS, finish_on_key="#")
     return Reply(then=ask)
 
@@ -46,8 +38,8 @@ def no_ticket(menu: Menu, state: CallState, now: datetime, misses: int) -> Reply
     main menu."""
     misses += 1
     if misses < MAX_MISSES:
-        return ask_ticket(menu, state, say(OUVIDORIA_NO_TICKET), misses)
-    lead = say(OUVIDORIA_NO_TICKET, OUVIDORIA_ELSEWHERE.format(portal=menu.settings.portal))
+        return ask_ticket(menu, state, say(menu.wording.ouvidoria_no_ticket), misses)
+    lead = say(menu.wording.ouvidoria_no_ticket, menu.wording.ouvidoria_elsewhere)
     main = menu.settings.main_menu
     reply = engine.enter(menu, state.with_entry("").at(main), now,
                          engine.CallContext(lambda: True), lead)
@@ -60,27 +52,31 @@ def with_ticket(menu: Menu, node: OuvidoriaNode, state: CallState, number: str,
     """In hours, the ouvidoria's line; outside them, its hours and a recorded message."""
     here = state.with_entry(number)
     if engine.is_open(menu, node, now):
-        return Reply(speech=say(OUVIDORIA_TRANSFER),
+        return Reply(speech=say(menu.wording.ouvidoria_transfer),
                      then=Dial(Resume(DIALED, here), target=node.to, timeout=node.ring_timeout,
                                caller_id=node.caller_id),
                      outcome=Outcome("transferred", f"ouvidoria:{number}"))
     assert node.schedule is not None
     closed = engine.closed_speech(menu, node.schedule, now)
-    return leave_message(node, here, closed, Outcome("closed", f"ouvidoria:{number}"))
+    return leave_message(menu, node, here, closed, Outcome("closed", f"ouvidoria:{number}"))
 
 
-def leave_message(node: OuvidoriaNode, state: CallState, lead: tuple[Speech, ...],
+def leave_message(menu: Menu, node: OuvidoriaNode, state: CallState, lead: tuple[Speech, ...],
                   outcome: Outcome | None = None) -> Reply:
-    return Reply(speech=lead + say(OUVIDORIA_LEAVE_MESSAGE),
+    return Reply(speech=lead + say(menu.wording.ouvidoria_leave_message),
                  then=Record(Resume(MESSAGE, state), max_length=node.max_seconds),
                  outcome=outcome)
 
 
-def unanswered(node: OuvidoriaNode, state: CallState) -> Reply:
-    return leave_message(node, state, say(OUVIDORIA_UNANSWERED),
+def unanswered(menu: Menu, node: OuvidoriaNode, state: CallState) -> Reply:
+    return leave_message(menu, node, state, say(menu.wording.ouvidoria_unanswered),
                          Outcome("unanswered", f"ouvidoria:{state.entry}"))
 
 
-def message_saved() -> Reply:
-    return Reply(speech=say(OUVIDORIA_THANKS), then=Hangup(),
+def nothing_recorded(menu: Menu) -> Reply:
+    return Reply(speech=say(menu.wording.nothing_recorded), then=Hangup())
+
+
+def message_saved(menu: Menu) -> Reply:
+    return Reply(speech=say(menu.wording.ouvidoria_message_saved), then=Hangup(),
                  outcome=Outcome("voicemail", "ouvidoria"))

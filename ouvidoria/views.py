@@ -11,8 +11,7 @@ from flask import Blueprint, Response, g
 from database.flask_ext import get_db, request_session
 from ivr import engine
 from ivr.action_urls import call_state, query_counter
-from ivr.actions import Hangup, Redirect, Reply, Resume, say
-from ivr.around_prompts import OUVIDORIA_NOTHING
+from ivr.actions import Redirect, Reply, Resume
 from ivr.current import now, registry
 from ivr.menu import Menu
 from ivr.menu.schema import OuvidoriaNode
@@ -107,7 +106,7 @@ def dialed(form: Form) -> Response:
         session = request_session()
         service.set_outcome(session, g.call_sid, "unanswered")
         session.commit()
-        return answer(flow.unanswered(node, state), menu, state)
+        return answer(flow.unanswered(menu, node, state), menu, state)
 
     return _at_ouvidoria(step)
 
@@ -123,6 +122,5 @@ def message(form: Form) -> Response:
     saved = bool(g.call_sid) and recording.startswith(("https://", "http://")) \
         and service.attach_message(session, g.call_sid, recording)
     session.commit()
-    reply = flow.message_saved() if saved else Reply(speech=say(OUVIDORIA_NOTHING),
-                                                      then=Hangup())
+    reply = flow.message_saved(menu) if saved else flow.nothing_recorded(menu)
     return answer(reply, menu, state)

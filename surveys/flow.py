@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from ivr import engine
 from ivr.actions import Hangup, Record, Reply, Resume, say
-from ivr.around_prompts import SURVEY_OUT_OF_RANGE, SURVEY_SKIPPED
 from ivr.menu import Menu
 from ivr.menu.schema import SurveyNode
 from ivr.state import CallState
@@ -30,8 +29,8 @@ def node_of(menu: Menu, state: CallState) -> SurveyNode | None:
     return node if isinstance(node, SurveyNode) else None
 
 
-def skipped() -> Reply:
-    return Reply(speech=say(SURVEY_SKIPPED), then=Hangup())
+def skipped(menu: Menu) -> Reply:
+    return Reply(speech=say(menu.wording.survey_skipped), then=Hangup())
 
 
 def on_score(menu: Menu, node: SurveyNode, state: CallState, keys: str,
@@ -39,26 +38,26 @@ def on_score(menu: Menu, node: SurveyNode, state: CallState, keys: str,
     """Silence skips the survey; the repeat key asks again; a key out of range is asked again,
     up to the menu's limit of invalid keys, then the survey is skipped."""
     if not keys:
-        return skipped()
+        return skipped(menu)
     if keys == menu.settings.repeat_key:
         return engine.ask_survey(menu, node, state, params)
     if keys.isascii() and keys.isdigit() and node.lowest <= int(keys) <= node.highest:
         return Scored(int(keys))
     if state.invalid + 1 >= menu.settings.retries.max_invalid:
-        return skipped()
-    hint = SURVEY_OUT_OF_RANGE.format(lowest=node.lowest, highest=node.highest)
+        return skipped(menu)
+    hint = menu.wording.survey_out_of_range.format(lowest=node.lowest, highest=node.highest)
     return engine.ask_survey(menu, node, state.bump_invalid(), params,
                              say(menu.settings.retries.invalid, hint))
 
 
-def after_score(node: SurveyNode, state: CallState, params: Params) -> Reply:
+def after_score(menu: Menu, node: SurveyNode, state: CallState, params: Params) -> Reply:
     """The optional spoken comment (hanging up or silence ends it), or thanks."""
     if node.comment is None:
-        return thanks(node)
+        return thanks(menu, node)
     return Reply(speech=engine.prompt_speech(node.comment),
                  then=Record(Resume(COMMENT, state, params), max_length=node.comment_seconds,
                              on_silence=Resume(DONE, state)))
 
 
-def thanks(node: SurveyNode | None) -> Reply:
-    return Reply(speech=say(node.thanks if node else SURVEY_SKIPPED), then=Hangup())
+def thanks(menu: Menu, node: SurveyNode | None) -> Reply:
+    return Reply(speech=say(node.thanks if node else menu.wording.survey_skipped), then=Hangup())

@@ -27,7 +27,7 @@ def score(form: Form) -> Response:
     state = call_state()
     node = flow.node_of(menu, state) if state is not None else None
     if state is None or node is None:  # the menu lost its survey meanwhile: nothing to ask
-        return answer(flow.skipped(), menu, state)
+        return answer(flow.skipped(menu), menu, state)
     params = _params()
     keyed = flow.on_score(menu, node, state, form.get("Digits", "").strip()[:16], params)
     if not isinstance(keyed, flow.Scored):
@@ -38,7 +38,7 @@ def score(form: Form) -> Response:
                             team=query_value("t") or None, ticket_number=state.entry,
                             specialist=query_value("p") == "1")
         session.commit()
-    return answer(flow.after_score(node, state, params), menu, state)
+    return answer(flow.after_score(menu, node, state, params), menu, state)
 
 
 @bp.post("/comment")
@@ -52,7 +52,7 @@ def comment(form: Form) -> Response:
         session = request_session()
         service.attach_comment(session, g.call_sid, recording, now())
         session.commit()
-    return answer(flow.thanks(flow.node_of(menu, state) if state else None), menu, state)
+    return answer(flow.thanks(menu, flow.node_of(menu, state) if state else None), menu, state)
 
 
 @bp.post("/done")
@@ -61,6 +61,6 @@ def done(form: Form) -> Response:
     """No comment was said: thanks and goodbye."""
     menu = registry().current()
     state = call_state()
-    return answer(flow.thanks(flow.node_of(menu, state) if state else None), menu, state)
+    return answer(flow.thanks(menu, flow.node_of(menu, state) if state else None), menu, state)
 
 

@@ -9,7 +9,6 @@ from string import Formatter
 
 from auth import flow as login_flow
 from ivr.actions import Hangup, Outcome, Reply, Speech, say
-from ivr.around_prompts import LINE_NUMBER, REMINDER_GONE, REMINDER_GREETING, REMINDER_MACHINE
 from ivr.menu import Menu
 from ivr.menu.schema import TicketStatusNode
 from ivr.state import CallState
@@ -34,14 +33,15 @@ def at_ticket(menu: Menu, number: str) -> CallState | None:
     return None if node is None else CallState(node=node, path=(node,), entry=number)
 
 
-def greet(state: CallState, contact_name: str) -> Reply:
+def greet(menu: Menu, state: CallState, contact_name: str) -> Reply:
     """Hello by first name, then the password of that contact (the CPF is already pending)."""
-    lead = say(REMINDER_GREETING.format(name=first_name(contact_name) or contact_name))
-    return login_flow.ask_password(state, lead)
+    name = first_name(contact_name) or contact_name
+    return login_flow.ask_password(menu, state, say(menu.wording.reminder_greeting.format(
+        name=name)))
 
 
 def _with_digits(template: str, **digits: str) -> tuple[Speech, ...]:
-    """The template's text, its ``{placeholders}`` read digit by digit."""
+    """The sentence's text, its call-time ``{placeholders}`` read digit by digit."""
     speech: list[Speech] = []
     for text, name, _spec, _conversion in Formatter().parse(template):
         if text.strip():
@@ -51,13 +51,12 @@ def _with_digits(template: str, **digits: str) -> tuple[Speech, ...]:
     return tuple(speech)
 
 
-def machine_message(number: str) -> Reply:
-    line = "".join(char for char in LINE_NUMBER if char.isdigit())
-    speech = _with_digits(REMINDER_MACHINE, number=number, line=line)
+def machine_message(menu: Menu, number: str) -> Reply:
+    speech = _with_digits(menu.wording.reminder_machine, number=number)
     return Reply(speech=speech, then=Hangup(), outcome=Outcome("message", f"reminder:{number}"),
                  cacheable=False)
 
 
-def gone() -> Reply:
+def gone(menu: Menu) -> Reply:
     """A reminder this server no longer knows (a replayed or stray webhook)."""
-    return Reply(speech=say(REMINDER_GONE), then=Hangup())
+    return Reply(speech=say(menu.wording.reminder_gone), then=Hangup())

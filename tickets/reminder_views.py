@@ -42,14 +42,14 @@ def answered(form: Form) -> Response:
     state = reminder_flow.at_ticket(menu, ticket.number) if ticket is not None else None
     if reminder is None or ticket is None or contact is None or state is None or not g.call_sid:
         session.rollback()
-        return answer(reminder_flow.gone(), menu)
+        return answer(reminder_flow.gone(menu), menu)
     answered_by = (form.get("AnsweredBy") or "unknown").strip()
     moment = now()
     record_answer(session, reminder, g.call_sid, answered_by, moment)
     if reminder_flow.is_machine(answered_by):
         session.commit()
-        return answer(reminder_flow.machine_message(ticket.number), menu, state)
+        return answer(reminder_flow.machine_message(menu, ticket.number), menu, state)
     # The call is for this contact: only the password is asked, as after keying the CPF.
     pending.remember_cpf(session, g.call_sid, contact.cpf, moment)
     session.commit()
-    return answer(reminder_flow.greet(state, contact.name), menu, state)
+    return answer(reminder_flow.greet(menu, state, contact.name), menu, state)
