@@ -166,3 +166,15 @@ def test_a_menu_without_a_survey_hangs_up_as_before(
     app.extensions["menu_registry"].check()
     doc = person_hangs_up(signed, talk_to_educacional(signed))
     assert doc.verbs == ["Hangup"]
+
+
+def test_the_surveys_sentences_come_from_the_menus_wording(
+        signed: Caller, demo_data: None, app: Flask, menus_file: Path) -> None:
+    text = menus_file.read_text().replace("\nnodes:\n", (
+        "\nwording:\n  survey_out_of_range: \"Só de {lowest} a {highest}; {repeat_key} repete.\"\n"
+        "\nnodes:\n"), 1)
+    menus_file.write_text(text.replace("    lowest: 1 ", "    lowest: 2 "))
+    app.extensions["menu_registry"].check()
+    doc = person_hangs_up(signed, talk_to_educacional(signed))
+    doc = post(signed, doc.next_url(), "1")
+    assert "Só de 2 a 5; asterisco repete." in doc.spoken()
