@@ -1,11 +1,11 @@
-"""Admin accounts of the console, apart from the caller contacts of ``auth``, and their login
-trail."""
+"""Admin accounts of the console (apart from the caller contacts of ``auth``), their login
+trail, and the rollups of the calls table its reports read."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database.base import Base, UTCDateTime
@@ -41,3 +41,52 @@ class AdminLogin(Base):
     # ok | refused (wrong password or unknown name) | locked
     result: Mapped[str] = mapped_column(String(16))
     address: Mapped[str | None] = mapped_column(String(64))
+
+
+# Rollups: the calls of a whole UTC day counted per hour once the day is over
+# (``admin.rollups``), so a report over a year reads thousands of rows instead of millions.
+NODE_LENGTH = 64
+
+
+class RolledDay(Base):
+    """A UTC day whose calls are counted in the rollup tables; its hours are read from them."""
+
+    __tablename__ = "rolled_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    rolled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    calls: Mapped[int] = mapped_column(Integer)
+
+
+class CallHour(Base):
+    """Calls that started in an hour, by outcome and the node it happened at."""
+
+    __tablename__ = "call_hours"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    node: Mapped[str] = mapped_column(String(NODE_LENGTH), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer)
+
+
+class TransferHour(Base):
+    """Transfers to people of the calls that started in an hour, by team and result."""
+
+    __tablename__ = "transfer_hours"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    team: Mapped[str] = mapped_column(String(NODE_LENGTH), primary_key=True)
+    result: Mapped[str] = mapped_column(String(32), primary_key=True)
+    transfers: Mapped[int] = mapped_column(Integer)
+
+
+class NodeHour(Base):
+    """The drop-off funnel of the calls that started in an hour, per node."""
+
+    __tablename__ = "node_hours"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    node: Mapped[str] = mapped_column(String(NODE_LENGTH), primary_key=True)
+    reached: Mapped[int] = mapped_column(Integer)
+    gave_up: Mapped[int] = mapped_column(Integer)
+    retries_exhausted: Mapped[int] = mapped_column(Integer)

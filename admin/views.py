@@ -7,7 +7,11 @@ Views translate HTTP to the services and reports; every page but the login one n
 from __future__ import annotations
 
 import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -19,12 +23,22 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
 
+from admin import pages
 from admin import session as admin_session
 from admin.accounts import end_sessions, log_in
-from admin.forms import LoginForm, LogoutForm, csrf_failed
-from database.flask_ext import request_session
+from admin.calls import PAGE_SIZE, Search, parse_search, recent_calls
+from admin.diagram import DiagramUnavailable, live_diagram, menu_graph, render_svg
+from admin.forms import LoginForm, LogoutForm, PreviewForm, csrf_failed
+from admin.reports import Period, Totals, parse_period, totals
+from admin.rollups import DAYS_PER_VISIT, roll_up
+from database.flask_ext import get_db, request_session
+from ivr.menu import Menu, MenuError
+from ivr.menu.loader import MAX_MENU_BYTES, load_menu
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +119,120 @@ def logout() -> BaseResponse | tuple[str, int]:
     return redirect(url_for("admin.login"))
 
 
+def _menu() -> Menu:
+    menu: Menu = current_app.extensions["menu_registry"].current()
+    return menu
+
+
+def _period() -> tuple[Period, str | None]:
+    return parse_period(request.args.get("from"), request.args.get("to"), _clock(),
+                        ZoneInfo(_menu().settings.timezone))
+
+
+def _totals(period: Period) -> Totals:
+    """After rolling up the few days that came due (``admin.rollups``)."""
+    try:
+        roll_up(get_db(), _clock(), max_days=DAYS_PER_VISIT)
+    except SQLAlchemyError:
+        log.exception("rollup failed; counting from the calls table")
+    return totals(request_session(), period)
+
+
 @bp.route("/")
 def dashboard() -> str:
-    return render_template("admin/dashboard.html")
+    period, problem = _period()
+    numbers = pages.overview(request_session(), _totals(period), period, _menu(), _clock())
+    return render_template("admin/dashboard.html", period=period, problem=problem, **numbers)
+
+
+@bp.route("/funnel")
+def funnel() -> str:
+    period, problem = _period()
+    rows = pages.funnel_rows(_totals(period), _menu())
+    return render_template("admin/funnel.html", period=period, problem=problem, rows=rows,
+                           chart=pages.funnel_chart(rows))
+
+
+@bp.route("/menu")
+def menu() -> str:
+    current = _menu()
+    diagram, problem = _diagram(lambda: live_diagram(current, url_for("admin.node", name="")))
+    return render_template("admin/menu.html", menu=current, diagram=diagram,
+                           diagram_problem=problem)
+
+
+@bp.route("/nodes/<name>")
+def node(name: str) -> str | tuple[str, int]:
+    current = _menu()
+    period, problem = _period()
+    numbers = _totals(period)
+    counts = numbers.funnel.get(name)
+    if current.node(name) is None and counts is None:
+        return render_template("admin/node.html", name=name, missing=True, period=period,
+                               problem=problem), 404
+    ended_here = recent_calls(request_session(), Search(), period.start, period.end,
+                              last_node=name, limit=20)
+    return render_template(
+        "admin/node.html", name=name, missing=False, period=period, problem=problem,
+        facts=pages.node_facts(current, name), counts=counts or {},
+        transfers=pages.node_transfers(numbers, name), calls=pages.call_rows(ended_here, period))
+
+
+@bp.route("/calls")
+def calls() -> str:
+    period, problem = _period()
+    search = parse_search(request.args.get("q"))
+    found = [] if search.problem else recent_calls(request_session(), search, period.start,
+                                                   period.end)
+    return render_template("admin/calls.html", period=period, problem=problem,
+                           query=request.args.get("q", ""), search=search,
+                           calls=pages.call_rows(found, period), limit=PAGE_SIZE)
+
+
+@bp.route("/preview", methods=["GET", "POST"])
+def preview() -> str | tuple[str, int]:
+    """Checks an uploaded ``menus.yaml`` with the loader the server uses; writes nothing."""
+    request.max_content_length = MAX_MENU_BYTES + 64 * 1024  # the app's 64 KiB is for webhooks
+    form = PreviewForm()
+    if request.method == "GET":
+        return render_template("admin/preview.html", form=form)
+    if not form.validate_on_submit():
+        if csrf_failed(form):
+            return render_template("admin/expired.html"), 400
+        return render_template("admin/preview.html", form=form, missing=True), 400
+    filename = _display_name(form.menu.data.filename)
+    try:
+        edited = _check_upload(form.menu.data, filename)
+    except MenuError as refused:
+        return render_template("admin/preview.html", form=form, filename=filename,
+                               problems=[str(p) for p in refused.problems]), 422
+    diagram, problem = _diagram(lambda: render_svg(menu_graph(edited)))
+    return render_template("admin/preview.html", form=form, filename=filename, problems=[],
+                           edited=edited, diagram=diagram, diagram_problem=problem,
+                           changes=pages.menu_changes(_menu(), edited))
+
+
+def _check_upload(upload: FileStorage, filename: str) -> Menu:
+    """``menus check``'s own loader (size limit, UTF-8, FILE:LINE problems) on a copy of the
+    upload in a private temporary file, named as the admin's file is."""
+    with tempfile.TemporaryDirectory(prefix="menu-preview-") as folder:
+        path = Path(folder) / "menus.yaml"
+        upload.save(path)
+        return load_menu(path, display_name=filename)
+
+
+def _diagram(draw: Callable[[], str]) -> tuple[Markup | None, str | None]:
+    try:
+        return Markup(draw()), None  # noqa: S704 - dot's own SVG, every label escaped by it
+    except DiagramUnavailable as unavailable:
+        return None, str(unavailable)
+
+
+def _display_name(raw: str | None) -> str:
+    """The uploaded file's own name, as problems name it: no folders, printable, short."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())[:100]
+    return name or "menus.yaml"
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST"])
@@ -115,27 +240,3 @@ def unknown(rest: str) -> BaseResponse:
     """Reached only with a session (``_require_login`` answers everyone else)."""
     abort(404)
 
-
-@bp.route("/funnel")
-def funnel() -> str:
-    return render_template("admin/dashboard.html")
-
-
-@bp.route("/menu")
-def menu() -> str:
-    return render_template("admin/dashboard.html")
-
-
-@bp.route("/calls")
-def calls() -> str:
-    return render_template("admin/dashboard.html")
-
-
-@bp.route("/preview", methods=["GET", "POST"])
-def preview() -> str:
-    return render_template("admin/dashboard.html")
-
-
-@bp.route("/nodes/<name>")
-def node(name: str) -> str:
-    return render_template("admin/dashboard.html")
