@@ -51,7 +51,7 @@ def calls_per_hour(hours: Sequence[tuple[int, int]]) -> str:
 
 
 def shares(title: str, parts: Sequence[tuple[str, int]]) -> str:
-    chart = _chart(pygal.Pie, title, inner_radius=0.45)
+    chart = _chart(pygal.Pie, title, inner_radius=0.45, truncate_legend=-1, legend_at_bottom=True)
     for label, n in parts:
         chart.add(label, n)
     return _image(chart)

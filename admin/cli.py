@@ -1,8 +1,9 @@
-"""``flask --app app admins create USERNAME [--password-stdin]``."""
+"""``flask --app app admins create USERNAME [--password-stdin]`` and ``admins rollup``."""
 
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask import current_app
@@ -10,6 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from admin.accounts import AccountError, create_admin, password_problem
+from admin.rollups import roll_up
 from auth.models import utc_now
 from database.flask_ext import get_db
 from importer.cli import database_problem, fail
@@ -49,3 +51,19 @@ def _checked(value: str, username: str) -> str:
     if problem is not None:
         raise click.BadParameter(problem)
     return value
+
+
+@admins_cli.command("rollup")
+@with_appcontext
+def rollup_command() -> None:
+    """Count the finished days' calls for the console's reports (run daily from a timer)."""
+    started = time.monotonic()
+    try:
+        days = roll_up(get_db(), current_app.config["CLOCK"]())
+    except SQLAlchemyError as error:
+        fail([database_problem(error)])
+    took = time.monotonic() - started
+    if days:
+        click.echo(f"{len(days)} day(s) rolled up, {days[0]} to {days[-1]}, in {took:.1f} s")
+    else:
+        click.echo("nothing to roll up: every finished day is counted")

@@ -31,9 +31,9 @@ def menu_graph(menu: Menu, link: Callable[[str], str] | None = None) -> graphviz
                              edge_attr={"fontname": "sans-serif", "fontsize": "10"})
     settings = menu.settings
     for name, node in menu.spec.nodes.items():
-        login = " 🔒" if node.auth else ""
+        login = ", login" if node.auth else ""
         main = " (start)" if name == settings.main_menu else ""
-        graph.node(name, label=f"{name}{main}{login}\n{node.type.replace('_', ' ')}",
+        graph.node(name, label=f"{name}{main}\n{node.type.replace('_', ' ')}{login}",
                    shape=SHAPES.get(node.type, "box"), fillcolor=FILL.get(node.type, "white"),
                    penwidth="2" if name == settings.main_menu else "1",
                    **({"URL": link(name), "target": "_top", "tooltip": f"numbers of {name}"}

@@ -242,3 +242,13 @@ def test_preview_refuses_a_file_past_the_menu_limit(browser: FlaskClient) -> Non
 def test_the_rollup_migration_matches_the_models(database_url: str) -> None:
     assert schema_differences(database_url, {"rolled_days", "call_hours", "transfer_hours",
                                              "node_hours"}) == []
+
+
+@pytest.mark.usefixtures("calls_made")
+def test_admins_rollup_counts_the_finished_days(console: Flask, clock: Clock) -> None:
+    runner = console.test_cli_runner()
+    assert "nothing to roll up" in runner.invoke(args=["admins", "rollup"]).output
+    clock.moment += timedelta(days=1, hours=12)
+    result = runner.invoke(args=["admins", "rollup"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 day(s) rolled up, 2026-12-01 to 2026-12-01")
