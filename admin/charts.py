@@ -33,12 +33,13 @@ def _image(chart: pygal.Graph) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def calls_per_day(days: Sequence[tuple[date, int]]) -> str:
-    chart = _chart(pygal.Bar, "Calls per day", show_legend=False, x_label_rotation=45,
-                   show_minor_x_labels=len(days) <= 31, x_labels_major_every=max(len(days) // 12,
-                                                                                  1))
-    chart.x_labels = [day.strftime("%d/%m") for day, _ in days]
-    chart.add("calls", [n for _, n in days])
+def calls_per_bucket(unit: str, buckets: Sequence[tuple[date, int]]) -> str:
+    """Calls per day or per week (``unit``), each bucket labelled by its first day."""
+    chart = _chart(pygal.Bar, f"Calls per {unit}", show_legend=False, x_label_rotation=45,
+                   show_minor_x_labels=len(buckets) <= 31,
+                   x_labels_major_every=max(len(buckets) // 12, 1))
+    chart.x_labels = [day.strftime("%d/%m") for day, _ in buckets]
+    chart.add("calls", [n for _, n in buckets])
     return _image(chart)
 
 

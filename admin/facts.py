@@ -12,6 +12,7 @@ replaced it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from admin.models import NODE_LENGTH
 
@@ -34,6 +35,7 @@ class CallFacts:
     retries_exhausted_at: str | None
 
 
+@lru_cache(maxsize=8192)  # calls repeat the same few paths and outcomes over and over
 def call_facts(path: str | None, last_node: str | None, outcome: str | None,
                detail: str | None, transfer_result: str | None) -> CallFacts:
     kind = (outcome or NO_OUTCOME)[:32]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -34,6 +34,26 @@ def ticket_nodes(menu: Menu) -> frozenset[str]:
                      if isinstance(node, TicketStatusNode))
 
 
+# Past this many days a chart shows weeks: a bar per day of a year is unreadable, and drawing
+# 365 bars (and 3 x 365 for the logins) took pygal about half a second.
+MAX_DAILY_BARS = 62
+
+
+def chart_buckets(days: list[date]) -> tuple[str, list[date]]:
+    """"day" and the days, or "week" and each day's Monday."""
+    if len(days) <= MAX_DAILY_BARS:
+        return "day", days
+    return "week", [day - timedelta(days=day.weekday()) for day in days]
+
+
+def bucketed(values: list[tuple[date, int]]) -> tuple[str, list[tuple[date, int]]]:
+    unit, starts = chart_buckets([day for day, _ in values])
+    sums: dict[date, int] = {}
+    for start, (_, n) in zip(starts, values, strict=True):
+        sums[start] = sums.get(start, 0) + n
+    return unit, list(sums.items())
+
+
 def share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "–"
 
@@ -51,7 +71,13 @@ def overview(session: Session, totals: Totals, period: Period, menu: Menu,
                       sum(totals.transfers[team, result] for result in results))
                      for team in teams]
     logins = caller_logins(session, period)
-    days = period.days()
+    unit, starts = chart_buckets(period.days())
+    login_series = []
+    for group, counts in logins.items():
+        sums: dict[date, int] = dict.fromkeys(starts, 0)
+        for day, start in zip(period.days(), starts, strict=True):
+            sums[start] += counts[day]
+        login_series.append((group, list(sums.values())))
     return {
         "calls": calls,
         "self_served": self_served,
@@ -59,7 +85,7 @@ def overview(session: Session, totals: Totals, period: Period, menu: Menu,
         "parts": [(label, n, share(n, calls)) for label, n in parts],
         "per_day": totals.by_local_day(period),
         "per_hour": totals.by_local_hour(period),
-        "chart_days": charts.calls_per_day(totals.by_local_day(period)),
+        "chart_days": charts.calls_per_bucket(*bucketed(totals.by_local_day(period))),
         "chart_hours": charts.calls_per_hour(totals.by_local_hour(period)),
         "chart_shares": charts.shares("Where calls ended", parts),
         "transfer_results": [RESULT_NAMES.get(result, result) for result in results],
@@ -70,8 +96,8 @@ def overview(session: Session, totals: Totals, period: Period, menu: Menu,
                                                  for team in teams]) for result in results]),
         "logins": {group: sum(counts.values()) for group, counts in logins.items()},
         "chart_logins": charts.stacked(
-            "Phone logins per day", [day.strftime("%d/%m") for day in days],
-            [(group, [counts[day] for day in days]) for group, counts in logins.items()]),
+            f"Phone logins per {unit}", [day.strftime("%d/%m") for day in dict.fromkeys(starts)],
+            login_series),
         "contacts_locked": contacts_locked(session, now),
         "console_logins": console_logins(session, period),
         "admins_locked": int(session.scalar(

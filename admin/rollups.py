@@ -46,7 +46,7 @@ class Counts:
         """Rows of (started_at, path, last_node, outcome, outcome_detail, transfer_result)."""
         count = 0
         for started_at, path, last_node, outcome, detail, transfer_result in rows:
-            hour = started_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+            hour = started_at.replace(minute=0, second=0, microsecond=0)  # UTC (UTCDateTime)
             facts = call_facts(path, last_node, outcome, detail, transfer_result)
             self.calls[hour, facts.outcome, facts.node] += 1
             for team, result in facts.transfers:

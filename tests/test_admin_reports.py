@@ -252,3 +252,23 @@ def test_admins_rollup_counts_the_finished_days(console: Flask, clock: Clock) ->
     result = runner.invoke(args=["admins", "rollup"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("1 day(s) rolled up, 2026-12-01 to 2026-12-01")
+
+
+def test_long_periods_are_charted_by_week() -> None:
+    from datetime import date
+
+    from admin.pages import bucketed
+
+    days = [(date(2026, 1, 1) + timedelta(days=n), 1) for n in range(100)]
+    assert bucketed(days[:62]) == ("day", days[:62])
+    unit, weeks = bucketed(days)
+    assert unit == "week"
+    assert weeks[0] == (date(2025, 12, 29), 4)  # Thursday 1 January to Sunday 4 January
+    assert all(start.weekday() == 0 for start, _ in weeks)
+    assert sum(n for _, n in weeks) == 100
+
+
+def test_a_year_overview_renders(browser: FlaskClient) -> None:
+    page = browser.get("/admin/?from=2025-12-02&to=2026-12-01")
+    assert page.status_code == 200
+    assert len(table_rows(page.data, "calls-per-day")) == 366  # header and 365 days
