@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,8 +74,9 @@ def _page_context() -> dict[str, Any]:
     return {"admin": admin_session.current_admin(), "logout_form": LogoutForm()}
 
 
-def _clock() -> Any:
-    return current_app.config["CLOCK"]()
+def _clock() -> datetime:
+    now: datetime = current_app.config["CLOCK"]()
+    return now
 
 
 @bp.route("/login", methods=["GET", "POST"])

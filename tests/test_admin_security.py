@@ -126,3 +126,12 @@ def test_webhooks_never_get_a_session_cookie(console: Flask, browser: FlaskClien
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     assert "Vary" not in response.headers  # no session was opened
+
+
+def test_nothing_below_the_console_imports_it() -> None:
+    from tests.test_layers import ROOT, imports_of
+
+    below = [path for package in ("ivr", "auth", "tickets", "database", "importer")
+             for path in sorted((ROOT / package).rglob("*.py"))]
+    assert len(below) > 50
+    assert [hit for path in below for hit in imports_of(path, {"admin"})] == []
