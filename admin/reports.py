@@ -6,16 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
 
 from admin.facts import CATEGORIES, category
 from admin.models import AdminLogin, CallHour, NodeHour, RolledDay, TransferHour
-from admin.rollups import Counts, call_rows, day_start
+from admin.rollups import Counts, as_utc_hour, call_groups, day_start, hour_bucket
 from auth.models import Contact, LoginAttempt
 
 MAX_DAYS = 366
@@ -133,7 +131,7 @@ def totals(session: Session, period: Period) -> Totals:
                                "retries_exhausted": int(exhausted)}
     for gap_start, gap_end in unrolled_ranges(session, start, end):
         live = Counts()
-        live.add_calls(call_rows(session, gap_start, gap_end))
+        live.add_groups(call_groups(session, gap_start, gap_end))
         result.add(live)
     return result
 
@@ -168,7 +166,7 @@ CALLER_LOGIN_GROUPS = {
 def caller_logins(session: Session, period: Period) -> dict[str, Counter[date]]:
     """Phone logins per local day: ok, failed (any refusal) and locked (the failure that
     locked a contact, and attempts refused while locked)."""
-    hour = _hour(session, LoginAttempt.at)
+    hour = hour_bucket(LoginAttempt.at, session.get_bind().dialect.name)
     rows = session.execute(
         select(hour, LoginAttempt.result, func.count())
         .where(LoginAttempt.at >= period.start, LoginAttempt.at < period.end)
@@ -177,7 +175,7 @@ def caller_logins(session: Session, period: Period) -> dict[str, Counter[date]]:
                                         "locked": Counter()}
     for bucket, outcome, n in rows:
         group = CALLER_LOGIN_GROUPS.get(outcome, "failed")
-        result[group][_as_utc(bucket).astimezone(period.zone).date()] += int(n)
+        result[group][as_utc_hour(bucket).astimezone(period.zone).date()] += int(n)
     return result
 
 
@@ -191,15 +189,3 @@ def console_logins(session: Session, period: Period) -> Counter[str]:
 def contacts_locked(session: Session, now: datetime) -> int:
     return int(session.scalar(select(func.count()).select_from(Contact)
                               .where(Contact.locked_until > now)) or 0)
-
-
-def _hour(session: Session, column: Any) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date_trunc("hour", column)
-    return func.strftime("%Y-%m-%d %H:00:00", column)
-
-
-def _as_utc(bucket: datetime | str) -> datetime:
-    if isinstance(bucket, str):
-        bucket = datetime.fromisoformat(bucket)
-    return bucket.replace(tzinfo=UTC) if bucket.tzinfo is None else bucket.astimezone(UTC)

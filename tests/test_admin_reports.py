@@ -272,3 +272,26 @@ def test_a_year_overview_renders(browser: FlaskClient) -> None:
     page = browser.get("/admin/?from=2025-12-02&to=2026-12-01")
     assert page.status_code == 200
     assert len(table_rows(page.data, "calls-per-day")) == 366  # header and 365 days
+
+
+def test_calls_alike_are_counted_in_one_group(console: Flask, clock: Clock) -> None:
+    """A recording's URL, a ticket's number or the number dialled do not split the groups the
+    database counts."""
+    from admin.rollups import call_groups
+
+    start = clock().replace(minute=5)
+    records = [("recado", "voicemail", "recado:https://api.twilio.com/Recordings/RE1"),
+               ("recado", "voicemail", "recado:https://api.twilio.com/Recordings/RE2"),
+               ("consulta_chamado", "ticket_accepted", "12345678"),
+               ("consulta_chamado", "ticket_accepted", "23456789"),
+               ("cadastro", "transferred", "cadastro:+5511900000007"),
+               ("cadastro", "transferred", "cadastro:+5511900000090")]
+    with console.extensions["database"].transaction() as session:
+        for n, (node, outcome, detail) in enumerate(records):
+            session.add(Call(call_sid=sid(900 + n), started_at=start + timedelta(minutes=n),
+                             path=f"principal,{node}", last_node=node, outcome=outcome,
+                             outcome_detail=detail, steps=1))
+    with console.extensions["database"].transaction() as session:
+        groups = list(call_groups(session, start, start + timedelta(hours=1)))
+    assert sorted((row[3], row[4], row[6]) for row in groups) == [
+        ("ticket_accepted", "", 2), ("transferred", "cadastro", 2), ("voicemail", "recado", 2)]
