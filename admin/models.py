@@ -90,3 +90,13 @@ class NodeHour(Base):
     reached: Mapped[int] = mapped_column(Integer)
     gave_up: Mapped[int] = mapped_column(Integer)
     retries_exhausted: Mapped[int] = mapped_column(Integer)
+
+
+class LoginHour(Base):
+    """Phone logins (``auth``'s login_attempts) in an hour, by result."""
+
+    __tablename__ = "login_hours"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    result: Mapped[str] = mapped_column(String(24), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)

@@ -1,5 +1,5 @@
-"""Counts of the calls per hour, kept per UTC day once the day is over, and the same counts
-made live from the calls table for the hours no rollup holds yet.
+"""Counts of the calls and phone logins per hour, kept per UTC day once the day is over, and
+the same counts made live from the calls and login tables for the hours no rollup holds yet.
 
 A day is rolled up ``SETTLE`` after its end (a call lasts at most a few hours, and its status
 callback comes when it ends). Rolling a day claims its ``rolled_days`` row first, in the same
@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admin.facts import call_facts
-from admin.models import CallHour, NodeHour, RolledDay, TransferHour
+from admin.models import CallHour, LoginHour, NodeHour, RolledDay, TransferHour
+from auth.models import LoginAttempt
 from database.session import Database
 from ivr.calls.models import Call
 
@@ -77,6 +78,15 @@ def call_groups(session: Session, start: datetime, end: datetime) -> Iterable[An
         select(*keys, func.count())
         .where(Call.started_at >= start, Call.started_at < end)
         .group_by(*keys))
+
+
+def login_groups(session: Session, start: datetime, end: datetime) -> Iterable[Any]:
+    """(hour, result, attempts) of the phone logins in [start, end)."""
+    hour = hour_bucket(LoginAttempt.at, session.get_bind().dialect.name)
+    return session.execute(
+        select(hour, LoginAttempt.result, func.count())
+        .where(LoginAttempt.at >= start, LoginAttempt.at < end)
+        .group_by(hour, LoginAttempt.result))
 
 
 def hour_bucket(column: Any, dialect: str) -> ColumnElement[Any]:
@@ -142,9 +152,13 @@ def roll_up_day(database: Database, day: date, now: datetime) -> bool:
             session.add(claim)
             session.flush()  # the claim first: a second instance waits here, then fails
             counts = Counts()
-            claim.calls = counts.add_groups(
-                call_groups(session, day_start(day), day_start(day + timedelta(days=1))))
+            start, end = day_start(day), day_start(day + timedelta(days=1))
+            claim.calls = counts.add_groups(call_groups(session, start, end))
             _write(session, counts)
+            logins = [{"hour": as_utc_hour(hour), "result": result, "attempts": n}
+                      for hour, result, n in login_groups(session, start, end)]
+            if logins:
+                session.execute(insert(LoginHour), logins)
     except IntegrityError:
         return False
     return True

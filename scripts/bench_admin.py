@@ -4,12 +4,13 @@
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_admin --calls 5000000
 
 Empties the calls, the rollups and the login trail of that database (never point it at
-production), loads ``--calls`` calls spread over the 365 days before 2026-12-01 with the paths
-and outcomes of the shipped menu (mostly in business hours) and a phone login for one call in
-ten, through COPY. Then it times: a 7-day overview counted live from the calls table (no
-rollups yet), ``admins rollup`` over the year, and every console page over 7 days and over the
-whole year, each the median of ``--repeat`` requests through the app (in-process, logged in).
-``--skip-load`` times the rollup and the pages again on what an earlier run loaded.
+production), then loads through COPY ``--calls`` calls over the 365 days before 2026-12-01 in
+the order they came (weekdays busier, mostly in business hours), with the paths and outcomes
+of the shipped menu, and a phone login for one call in ten. Then it times: a 7-day overview
+counted live from the calls table (no rollups yet), ``admins rollup`` over the year, and every
+console page over 7 days and over the whole year, each the median of ``--repeat`` requests
+through the app (in-process, logged in). ``--skip-load`` times the rollup and the pages again
+on what an earlier run loaded.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ CALLS: tuple[tuple[int, str, str, str, str, str | None], ...] = (
 )
 # Calls per hour of the day (UTC): most in São Paulo's business hours (10:00-22:00 UTC).
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 8, 12, 12, 10, 9, 12, 12, 11, 9, 7, 5, 4, 3, 2]
+DAY_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 0.3, 0.15)  # Monday first
 LOGIN_RESULTS = (("ok", 70), ("bad_password", 20), ("unknown_cpf", 5), ("invalid_cpf", 3),
                  ("bad_password_locks", 1), ("locked", 1))
 
@@ -75,21 +77,35 @@ def number(n: int) -> str:
     return f"+55119{n % NUMBERS:08d}"
 
 
+def per_day(count: int) -> list[int]:
+    """Calls of each of the 365 days before ``END``, oldest first: weekdays busy, Saturdays a
+    third of that, Sundays less."""
+    days = [END - timedelta(days=365 - n) for n in range(365)]
+    weights = [DAY_WEIGHTS[day.weekday()] for day in days]
+    counts = [int(count * w / sum(weights)) for w in weights]
+    counts[-1] += count - sum(counts)
+    return counts
+
+
 def call_lines(count: int, rng: random.Random) -> Iterator[str]:
-    """COPY text lines of the calls table."""
+    """COPY text lines of the calls table, in the order calls come (start time), as a real
+    table fills: a week of calls sits together on disk."""
     weights = [c[0] for c in CALLS]
-    hours = list(range(24))
-    for n in range(count):
-        _, path, last_node, outcome, detail, transfer = rng.choices(CALLS, weights)[0]
-        day = rng.randrange(365)
-        hour = rng.choices(hours, HOUR_WEIGHTS)[0]
-        started = END - timedelta(days=day + 1, hours=-hour, seconds=-rng.randrange(3600))
-        duration = rng.randrange(5, 600)
-        ended = started + timedelta(seconds=duration)
-        yield "\t".join((
-            f"CA{n:032x}", number(rng.randrange(NUMBERS)), "+551140030015", started.isoformat(),
-            ended.isoformat(), str(duration), path, str(path.count(",")), ended.isoformat(),
-            last_node, outcome, detail, "completed", transfer or "\\N")) + "\n"
+    n = 0
+    for index, calls in enumerate(per_day(count)):
+        day = END - timedelta(days=365 - index)
+        seconds = sorted(rng.choices(range(24), HOUR_WEIGHTS, k=calls))
+        for hour in seconds:
+            _, path, last_node, outcome, detail, transfer = rng.choices(CALLS, weights)[0]
+            started = day + timedelta(hours=hour, seconds=rng.randrange(3600))
+            duration = rng.randrange(5, 600)
+            ended = started + timedelta(seconds=duration)
+            yield "\t".join((
+                f"CA{n:032x}", number(rng.randrange(NUMBERS)), "+551140030015",
+                started.isoformat(), ended.isoformat(), str(duration), path,
+                str(path.count(",")), ended.isoformat(), last_node, outcome, detail, "completed",
+                transfer or "\\N")) + "\n"
+            n += 1
 
 
 def login_lines(count: int, rng: random.Random) -> Iterator[str]:
@@ -129,7 +145,7 @@ def load(url: str, calls: int, seed: int) -> None:
     try:
         with engine.begin() as connection:
             connection.execute(text(
-                "TRUNCATE calls, rolled_days, call_hours, transfer_hours, node_hours, "
+                "TRUNCATE calls, rolled_days, call_hours, transfer_hours, node_hours, login_hours, "
                 "login_attempts, admin_logins, admin_accounts"))
         rng = random.Random(seed)
         started = time.monotonic()
@@ -151,7 +167,7 @@ def clear_rollups(url: str) -> None:
     try:
         with engine.begin() as connection:
             connection.execute(text("TRUNCATE rolled_days, call_hours, transfer_hours, "
-                                    "node_hours"))
+                                    "node_hours, login_hours"))
     finally:
         engine.dispose()
 

@@ -15,8 +15,9 @@ from sqlalchemy import delete, select
 
 from admin.facts import call_facts
 from admin.models import RolledDay
-from admin.reports import parse_period, totals
+from admin.reports import caller_logins, parse_period, totals
 from admin.rollups import roll_up
+from auth.models import LoginAttempt
 from ivr.calls.models import Call
 from ivr.calls.recorder import CallRecorder
 from tests.admin_calls import (
@@ -80,7 +81,14 @@ def test_rollups_count_what_the_live_count_does(console: Flask, clock: Clock) ->
     database = console.extensions["database"]
     period, _ = parse_period("2026-11-25", "2026-12-03", clock(), ZONE)
     with database.transaction() as session:
+        for n, result in enumerate(["ok", "bad_password", "bad_password_locks", "locked"]):
+            session.add(LoginAttempt(at=clock() + timedelta(minutes=n), masked_cpf="***",
+                                     caller="+5511987654321", call_sid=sid(1), result=result))
+    with database.transaction() as session:
         live = totals(session, period)
+        live_logins = caller_logins(session, period)
+    assert {group: sum(days.values()) for group, days in live_logins.items()} == {
+        "ok": 1, "failed": 1, "locked": 2}
     assert live.calls == EXPECTED_CALLS
     assert dict(live.transfers) == EXPECTED_TRANSFERS
     assert live.funnel == EXPECTED_FUNNEL
@@ -91,12 +99,13 @@ def test_rollups_count_what_the_live_count_does(console: Flask, clock: Clock) ->
     assert [day.isoformat() for day in rolled] == ["2026-12-01", "2026-12-02"]
     assert roll_up(database, clock()) == []  # once only
     with database.transaction() as session:
-        session.execute(delete(Call))  # the rollups alone now hold these calls
+        session.execute(delete(Call))  # the rollups alone now hold these calls and logins
+        session.execute(delete(LoginAttempt))
         assert session.scalar(select(RolledDay.calls).where(
             RolledDay.day == rolled[0])) == EXPECTED_CALLS
     with database.transaction() as session:
-        from_rollups = totals(session, period)
-    assert from_rollups == live
+        assert totals(session, period) == live
+        assert caller_logins(session, period) == live_logins
 
 
 def test_an_unanswered_transfer_is_kept_past_its_voice_message(
@@ -241,7 +250,7 @@ def test_preview_refuses_a_file_past_the_menu_limit(browser: FlaskClient) -> Non
 
 def test_the_rollup_migration_matches_the_models(database_url: str) -> None:
     assert schema_differences(database_url, {"rolled_days", "call_hours", "transfer_hours",
-                                             "node_hours"}) == []
+                                             "node_hours", "login_hours"}) == []
 
 
 @pytest.mark.usefixtures("calls_made")

@@ -1,4 +1,5 @@
-"""Rollups of the calls per hour for the admin console, and the result of an unanswered transfer
+"""Rollups of calls and phone logins per hour for the admin console; an unanswered transfer's
+result kept on its call
 
 Revision ID: 0010b_call_rollups
 Revises: 0010_admin_accounts
@@ -50,9 +51,17 @@ def upgrade() -> None:
         sa.Column("retries_exhausted", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("hour", "node", name=op.f("pk_node_hours")),
     )
+    op.create_table(
+        "login_hours",
+        sa.Column("hour", UTCDateTime(), nullable=False),
+        sa.Column("result", sa.String(length=24), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("hour", "result", name=op.f("pk_login_hours")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("login_hours")
     op.drop_table("node_hours")
     op.drop_table("transfer_hours")
     op.drop_table("call_hours")
