@@ -6,16 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin import charts
 from admin.facts import ANSWERED, CLOSED, SELF_SERVED
 from admin.masking import mask_number, mask_text
-from admin.models import AdminAccount
 from admin.reports import (
     Period,
     Totals,
+    admins_locked,
     caller_logins,
     console_logins,
     contacts_locked,
@@ -71,13 +70,9 @@ def overview(session: Session, totals: Totals, period: Period, menu: Menu,
                       sum(totals.transfers[team, result] for result in results))
                      for team in teams]
     logins = caller_logins(session, period)
-    unit, starts = chart_buckets(period.days())
-    login_series = []
-    for group, counts in logins.items():
-        sums: dict[date, int] = dict.fromkeys(starts, 0)
-        for day, start in zip(period.days(), starts, strict=True):
-            sums[start] += counts[day]
-        login_series.append((group, list(sums.values())))
+    login_buckets = {group: bucketed([(day, counts[day]) for day in period.days()])
+                     for group, counts in logins.items()}
+    unit, first = login_buckets["ok"]
     return {
         "calls": calls,
         "self_served": self_served,
@@ -96,13 +91,11 @@ def overview(session: Session, totals: Totals, period: Period, menu: Menu,
                                                  for team in teams]) for result in results]),
         "logins": {group: sum(counts.values()) for group, counts in logins.items()},
         "chart_logins": charts.stacked(
-            f"Phone logins per {unit}", [day.strftime("%d/%m") for day in dict.fromkeys(starts)],
-            login_series),
+            f"Phone logins per {unit}", [day.strftime("%d/%m") for day, _ in first],
+            [(group, [n for _, n in buckets]) for group, (_, buckets) in login_buckets.items()]),
         "contacts_locked": contacts_locked(session, now),
         "console_logins": console_logins(session, period),
-        "admins_locked": int(session.scalar(
-            select(func.count()).select_from(AdminAccount)
-            .where(AdminAccount.locked_until > now)) or 0),
+        "admins_locked": admins_locked(session, now),
     }
 
 

@@ -12,7 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin.facts import CATEGORIES, category
-from admin.models import AdminLogin, CallHour, LoginHour, NodeHour, RolledDay, TransferHour
+from admin.models import (
+    AdminAccount,
+    AdminLogin,
+    CallHour,
+    LoginHour,
+    NodeHour,
+    RolledDay,
+    TransferHour,
+)
 from admin.rollups import Counts, as_utc_hour, call_groups, day_start, login_groups
 from auth.models import Contact
 
@@ -192,3 +200,8 @@ def console_logins(session: Session, period: Period) -> Counter[str]:
 def contacts_locked(session: Session, now: datetime) -> int:
     return int(session.scalar(select(func.count()).select_from(Contact)
                               .where(Contact.locked_until > now)) or 0)
+
+
+def admins_locked(session: Session, now: datetime) -> int:
+    return int(session.scalar(select(func.count()).select_from(AdminAccount)
+                              .where(AdminAccount.locked_until > now)) or 0)
