@@ -48,7 +48,7 @@ def menu_graph(menu: Menu, link: Callable[[str], str] | None = None) -> graphviz
 def _edges(node: object) -> list[tuple[str, str, bool]]:
     """(label, target, is a fallback) of the node's ways out."""
     if isinstance(node, MenuNode):
-        edges = [(f"key {key}", target, False) for key, target in node.options.items()]
+        edges = [(f"key {key}", option.goto, False) for key, option in node.options.items()]
         if node.direct_entry:
             edges.append((f"{node.direct_entry.digits} digits", node.direct_entry.goto, False))
         return edges

@@ -13,6 +13,7 @@ import pytest
 
 from admin.accounts import create_admin
 from admin.reports import parse_period, totals
+from ivr.menu import MenuError, load_menu
 from tests.admin_calls import EXPECTED_CALLS, EXPECTED_FUNNEL, make_calls
 from tests.conftest import OPEN_HOURS, ROOT
 from tests.conftest_admin import ADMIN, PASSWORD, SECRET
@@ -127,17 +128,18 @@ def test_recent_calls_are_masked(page: Page) -> None:
 def test_preview_a_broken_then_a_good_edit(page: Page, tmp_path: Path) -> None:
     shipped = (ROOT / "menus.yaml").read_text()
     broken = tmp_path / "broken.yaml"
-    broken.write_text(shipped.replace('"7": cadastro', '"7": cadastrp'))
-    line = next(n for n, text in enumerate(broken.read_text().splitlines(), 1)
-                if "cadastrp" in text)
+    broken.write_text(shipped.replace("goto: cadastro\n", "goto: cadastrp\n", 1))
+    with pytest.raises(MenuError) as checked:  # what menus check says of the same file
+        load_menu(broken, display_name="broken.yaml")
+    [problem] = checked.value.problems
     page.goto("/admin/preview")
     page.set_input_files("input[type=file]", str(broken))
     page.click("main button[type=submit]")
-    expect(page.locator("#problems li").first).to_contain_text(f"broken.yaml:{line}:")
+    expect(page.locator("#problems li")).to_have_text([str(problem)])
     shot(page, "preview-broken")
 
     good = tmp_path / "good.yaml"
-    good.write_text(shipped.replace("Para suporte técnico, tecle 2.", "Suporte, tecle 2."))
+    good.write_text(shipped.replace("label: suporte técnico", "label: suporte", 1))
     page.set_input_files("input[type=file]", str(good))
     page.click("main button[type=submit]")
     expect(page.locator("#result h2")).to_contain_text("good.yaml: OK")

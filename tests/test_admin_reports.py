@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import delete, select
 
 from admin.facts import call_facts
@@ -20,6 +21,7 @@ from admin.rollups import roll_up
 from auth.models import LoginAttempt
 from ivr.calls.models import Call
 from ivr.calls.recorder import CallRecorder
+from ivr.menu import MenuError, parse_menu
 from tests.admin_calls import (
     EXPECTED_CALLS,
     EXPECTED_FUNNEL,
@@ -219,24 +221,28 @@ def upload(browser: FlaskClient, text: str, name: str = "menus.yaml") -> tuple[i
 def test_preview_of_a_broken_edit_lists_its_problems_by_line(
         browser: FlaskClient, menus_file: Path) -> None:
     shipped = (ROOT / "menus.yaml").read_text()
-    broken = shipped.replace('"7": cadastro', '"7": cadastrp')
-    line = next(n for n, text in enumerate(broken.splitlines(), 1) if "cadastrp" in text)
+    broken = shipped.replace("goto: cadastro\n", "goto: cadastrp\n", 1)
+    with pytest.raises(MenuError) as checked:  # what menus check says of the same text
+        parse_menu(broken, "edit.yaml")
+    [problem] = checked.value.problems
+    assert problem.line > 1 and "cadastrp" in problem.message
     status, page = upload(browser, broken, "edit.yaml")
     assert status == 422
-    assert f"edit.yaml:{line}: ".encode() in page and b"cadastrp" in page
+    assert str(escape(str(problem))).encode() in page  # as Jinja escapes it
     assert menus_file.read_text() == shipped  # nothing went live
 
 
 def test_preview_of_a_good_edit_shows_its_diagram_and_changes(
         browser: FlaskClient, menus_file: Path) -> None:
     shipped = (ROOT / "menus.yaml").read_text()
-    edited = shipped.replace('      "1": consulta_chamado\n', '      "1": consulta_chamado\n'
-                             '      "5": aviso\n') + (
+    option = '      "2": {label: a linha de produtos RM, goto: linha_rm}\n'
+    assert option in shipped
+    edited = shipped.replace(option, option + '      "5": {label: um aviso, goto: aviso}\n') + (
         '\n  aviso:\n    type: message\n    say: "Aviso de teste."\n')
     status, page = upload(browser, edited)
     assert status == 200, page
     assert b"menus.yaml: OK" in page
-    assert b"added: aviso" in page
+    assert b"added: aviso; removed: none; changed: suporte" in page
     assert b"<svg" in page and b">aviso" in page
     assert menus_file.read_text() == shipped
 
