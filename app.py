@@ -12,6 +12,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin.setup import require_secret_key
 from config import ServerConfig
 from database import Database
 from database.flask_ext import get_db
@@ -30,6 +31,7 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     register_config(app, config, overrides or {})
     register_logging(app)
     register_extensions(app)
+    require_secret_key(app)  # an admin exists: no start without the key that signs its sessions
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -59,6 +61,7 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         TWILIO_ACCOUNT_SID=config.twilio_account_sid,
         TWILIO_API_URL=config.twilio_api_url,
         OUTBOUND_CALLER_ID=config.outbound_caller_id,
+        SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
@@ -108,6 +111,7 @@ def import_sections() -> list[ImportSection]:
 
 
 def register_blueprints(app: Flask) -> None:
+    from admin import setup as admin_setup
     from auth import subscriptions as auth_subscriptions
     from auth.views import bp as auth_bp
     from ivr.views import bp as ivr_bp
@@ -123,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reminders_bp)
     app.register_blueprint(ouvidoria_bp)
     app.register_blueprint(surveys_bp)
+    admin_setup.init_app(app)
     # ivr imports neither auth nor tickets: auth answers its login question and hears its calls
     # end; tickets hears how its reminder calls ended.
     auth_subscriptions.install(app)
@@ -146,6 +151,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from admin.cli import admins_cli
     from auth.cli import contacts_cli
     from importer.cli import data_cli
     from ivr.cli import menus_cli
@@ -162,6 +168,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(tickets_cli)
     app.cli.add_command(ouvidoria_cli)
     app.cli.add_command(surveys_cli)
+    app.cli.add_command(admins_cli)
 
 
 @click.group("db", help="Database schema.")

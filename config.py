@@ -32,6 +32,7 @@ _TIME_EXAMPLE = "2026-12-01T10:00:00-03:00"
 _ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
 _E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 TWILIO_API_URL = "https://api.twilio.com"  # the provider's public REST API
+SECRET_KEY_MIN_LENGTH = 32
 
 T = TypeVar("T")
 
@@ -163,6 +164,16 @@ class Environment:
                 name, raw, "is not HOST:PORT (e.g. 127.0.0.1:8000), unix:PATH or fd://N", default)
         return raw
 
+    def secret(self, name: str, min_length: int) -> str | None:
+        """A key of at least ``min_length`` characters; never shown in a message."""
+        raw = self._trimmed(name)
+        if raw is not None and len(raw) < min_length:
+            self.problems.append(f"{name}: too short (use at least {min_length} random "
+                                 "characters, e.g. python -c 'import secrets; "
+                                 "print(secrets.token_hex(32))')")
+            return None
+        return raw
+
     def _trimmed(self, name: str) -> str | None:
         value = self.text(name)
         return None if value is None else value.strip()
@@ -228,6 +239,7 @@ class ServerConfig:
     twilio_account_sid: str | None = None  # None: reminder calls are skipped with a warning
     twilio_api_url: str = TWILIO_API_URL
     outbound_caller_id: str | None = None
+    secret_key: str | None = None  # signs the /admin/ session; required once an admin exists
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
@@ -260,4 +272,5 @@ class ServerConfig:
             twilio_api_url=env.base_url("TWILIO_API_URL") or TWILIO_API_URL,
             outbound_caller_id=env.pattern(
                 "OUTBOUND_CALLER_ID", _E164, "is not an E.164 number (e.g. +551140030015)"),
+            secret_key=env.secret("SECRET_KEY", SECRET_KEY_MIN_LENGTH),
         )
