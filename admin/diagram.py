@@ -9,14 +9,22 @@ from collections.abc import Callable
 import graphviz
 
 from ivr.menu import Menu
-from ivr.menu.schema import MenuNode, MessageNode, TicketStatusNode, TransferNode, VoicemailNode
+from ivr.menu.schema import (
+    MenuNode,
+    MessageNode,
+    OuvidoriaNode,
+    SurveyNode,
+    TicketStatusNode,
+    TransferNode,
+    VoicemailNode,
+)
 
 log = logging.getLogger(__name__)
 
 SHAPES = {"menu": "box", "transfer": "ellipse", "message": "note", "voicemail": "cylinder",
-          "ticket_status": "component"}
+          "ticket_status": "component", "ouvidoria": "component", "survey": "component"}
 FILL = {"menu": "#e8f0fa", "transfer": "#fdf0e2", "message": "#eef6ee", "voicemail": "#f3eef9",
-        "ticket_status": "#fff8dc"}
+        "ticket_status": "#fff8dc", "ouvidoria": "#fff8dc", "survey": "#fff8dc"}
 
 
 class DiagramUnavailable(Exception):
@@ -59,7 +67,8 @@ def _edges(node: object) -> list[tuple[str, str, bool]]:
         return [(why, target, True) for why, target in fallbacks if target]
     if isinstance(node, MessageNode) and node.next:
         return [("then", node.next, False)]
-    assert isinstance(node, (MessageNode, VoicemailNode, TicketStatusNode))
+    assert isinstance(node, (MessageNode, VoicemailNode, TicketStatusNode, OuvidoriaNode,
+                             SurveyNode))
     return []
 
 

@@ -36,7 +36,8 @@ def walk(caller: Caller, call_sid: str, keys: list[str | None]) -> Doc:
 def make_calls(caller: Caller, first: int = 1) -> None:
     """Five calls in open hours (``EXPECTED`` says what they come to)."""
     answered = walk(caller, sid(first), ["7"])  # cadastro, answered
-    post(caller, answered.next_url(), sid(first), DialCallStatus="completed")
+    post(caller, answered.next_url(), sid(first), DialCallStatus="completed",
+         CallStatus="completed")  # the caller hung up first: no survey
     end(caller, sid(first), 60)
 
     busy = walk(caller, sid(first + 1), ["7"])  # cadastro busy, then a voice message
@@ -45,7 +46,8 @@ def make_calls(caller: Caller, first: int = 1) -> None:
     end(caller, sid(first + 1), 90)
 
     person = walk(caller, sid(first + 2), [None, None, None])  # silent: to a person, answered
-    post(caller, person.next_url(), sid(first + 2), DialCallStatus="completed")
+    post(caller, person.next_url(), sid(first + 2), DialCallStatus="completed",
+         CallStatus="completed")  # the caller hung up first: no survey
     end(caller, sid(first + 2), 40)
 
     end(caller, sid(first + 3), 5)  # hung up at the main menu
