@@ -40,6 +40,7 @@ class CallRecorder:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._flush_lock = threading.Lock()
+        self._in_hand: list[Step] = []  # taken off the queue by the writer thread, not written
         self._closed = False
 
     # -- hot path -------------------------------------------------------------------------
@@ -60,6 +61,7 @@ class CallRecorder:
         if self._pid != os.getpid():
             self._pid = os.getpid()
             self._queue = queue.SimpleQueue()
+            self._in_hand = []
             self._thread = threading.Thread(target=self._run, name="call-recorder", daemon=True)
             self._thread.start()
 
@@ -69,38 +71,35 @@ class CallRecorder:
                 first = self._queue.get()
             except Exception:  # noqa: BLE001 - interpreter shutting down
                 return
-            batch = [first]
+            # Held where flush() and close() find it, in order before the queue.
+            with self._flush_lock:
+                self._in_hand.append(first)
             # Gather what arrives within the flush window, then write all of it, so the queue
             # cannot outgrow the writer however busy the worker is.
             time.sleep(FLUSH_SECONDS)
             if self._closed:
                 return  # close() wrote everything; this database may no longer be ours
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            for start in range(0, len(batch), MAX_BATCH):
-                self._write(batch[start:start + MAX_BATCH])
+            self.flush()
 
     def close(self) -> None:
         """Write what is queued and stop writing (a worker shutting down, a test ending)."""
-        self.flush()
-        self._closed = True
+        with self._flush_lock:
+            self._write_queued()
+            self._closed = True
 
     def flush(self) -> None:
         """Write whatever this worker has queued now (status callback, tests, shutdown)."""
-        batch: list[Step] = []
+        with self._flush_lock:
+            self._write_queued()
+
+    def _write_queued(self) -> None:
+        if self._closed:
+            return
+        batch, self._in_hand = self._in_hand, []
         while True:
             try:
                 batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
-        if batch:
-            self._write(batch)
-
-    def _write(self, batch: list[Step]) -> None:
-        with self._flush_lock:
-            if self._closed:
-                return
-            write_steps(self.database, batch)
+        for start in range(0, len(batch), MAX_BATCH):
+            write_steps(self.database, batch[start:start + MAX_BATCH])
