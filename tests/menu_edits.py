@@ -38,7 +38,7 @@ def move_option(node: str, old: str, new: str) -> Callable[[Any], None]:
 
 def remove_node(name: str, *, repoint: tuple[str, str, str]) -> Callable[[Any], None]:
     """Node ``name`` removed; ``repoint`` = (node, key, new target) for the option that led
-    there."""
+    there, which also takes over any team the node was."""
 
     def change(data: Any) -> None:
         del data["nodes"][name]
@@ -48,12 +48,16 @@ def remove_node(name: str, *, repoint: tuple[str, str, str]) -> Callable[[Any], 
             data["nodes"][node]["options"][key] = goto
         else:
             option["goto"] = goto
+        teams = data["settings"].get("teams", {})
+        for area, team in list(teams.items()):
+            if team == name:
+                teams[area] = goto
 
     return change
 
 
-def set_transfer_target(node: str, number: str) -> Callable[[Any], None]:
+def set_field(node: str, field: str, value: object) -> Callable[[Any], None]:
     def change(data: Any) -> None:
-        data["nodes"][node]["to"] = number
+        data["nodes"][node][field] = value
 
     return change

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ivr.calls.models import CallStep
 from tests.conftest import AUTH_TOKEN, MARIA_CPF, MARIA_PASSWORD, ROOT
 from tests.e2e import live_server
-from tests.menu_edits import edited_menu, move_option, set_transfer_target
+from tests.menu_edits import edited_menu, move_option, set_field
 
 IN_HOURS = "2026-12-01T10:00:00-03:00"  # a Tuesday
 SATURDAY = "2026-12-05T10:00:00-03:00"
@@ -72,7 +72,7 @@ def test_outside_hours_nobody_is_dialled(phone: Phone) -> None:
 def test_an_edited_copy_of_the_menu_before_it_goes_live(phone: Phone, tmp_path: Path) -> None:
     def edit(data: Any) -> None:
         move_option("principal", "7", "8")(data)
-        set_transfer_target("cadastro", "+5511900000077")(data)
+        set_field("cadastro", "to", "+5511900000077")(data)
 
     edited = edited_menu(tmp_path / "edited.yaml", edit)
     moved = phone("--keys", "8", "--at", IN_HOURS, "--menus", str(edited))
