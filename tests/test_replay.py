@@ -96,7 +96,7 @@ def wait_for_steps(live: LiveServer, count: int) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         with live.database.transaction() as session:
-            if session.scalar(select(func.count()).select_from(CallStep)) >= count:
+            if (session.scalar(select(func.count()).select_from(CallStep)) or 0) >= count:
                 return
         time.sleep(0.1)
     raise AssertionError(f"fewer than {count} steps recorded")
