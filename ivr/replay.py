@@ -36,7 +36,6 @@ from ivr.state import CallState
 if TYPE_CHECKING:
     from database.session import Database
 
-START = "ivr.incoming"  # the step of a call's first webhook
 _MAX_REPLIES = 500  # replies walked in one call: far beyond any real call, never endless
 
 

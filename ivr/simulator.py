@@ -164,9 +164,12 @@ class Interactive:
     def dial(self, target: str) -> str:
         if self.dial_status is not None:
             return self.dial_status
-        choice = click.prompt("  the other end", default="answered",
-                              type=click.Choice(list(DIAL_STATUSES)))
-        return DIAL_STATUSES[choice]
+        try:
+            choice = click.prompt("  the other end", default="answered",
+                                  type=click.Choice(list(DIAL_STATUSES)))
+        except click.Abort:
+            choice = "answered"
+        return DIAL_STATUSES[str(choice)]
 
     def record(self) -> bool | None:
         try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from database.session import Database
-from ivr.calls.models import CallStep
-from ivr.replay import START, RecordedCall, RecordedStep
+from ivr.calls.models import START_STEP, CallStep
+from ivr.replay import RecordedCall, RecordedStep
 
 _SIDS_PER_QUERY = 500  # well under every database's limit on parameters
 
@@ -15,7 +15,7 @@ def recent_calls(database: Database, limit: int) -> list[RecordedCall]:
     """The last ``limit`` calls that have recorded steps, oldest first."""
     with database.transaction() as session:
         latest = session.scalars(
-            select(CallStep.call_sid).where(CallStep.step == START)
+            select(CallStep.call_sid).where(CallStep.step == START_STEP)
             .order_by(CallStep.seq.desc()).limit(limit)
         ).all()
         sids = list(dict.fromkeys(reversed(latest)))
@@ -31,7 +31,7 @@ def recent_calls(database: Database, limit: int) -> list[RecordedCall]:
 
 def _call(call_sid: str, rows: list[CallStep]) -> RecordedCall:
     # The call starts at its first webhook; a retried first webhook answers no prompt.
-    first = next((i for i, row in enumerate(rows) if row.step == START), 0)
+    first = next((i for i, row in enumerate(rows) if row.step == START_STEP), 0)
     return RecordedCall(
         call_sid=call_sid,
         started_at=rows[first].at,
@@ -39,6 +39,6 @@ def _call(call_sid: str, rows: list[CallStep]) -> RecordedCall:
             RecordedStep(step=row.step, node=row.node, at=row.at, keys=row.keys,
                          key_count=row.key_count, result=row.result, outcome=row.outcome,
                          outcome_detail=row.outcome_detail)
-            for row in rows[first + 1:] if row.step != START
+            for row in rows[first + 1:] if row.step != START_STEP
         ),
     )

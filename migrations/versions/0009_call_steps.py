@@ -31,9 +31,11 @@ def upgrade() -> None:
         sa.Column("outcome_detail", sa.String(length=255), nullable=True),
         sa.PrimaryKeyConstraint("call_sid", "seq", name=op.f("pk_call_steps")),
     )
-    op.create_index(op.f("ix_call_steps_seq"), "call_steps", ["seq"])
+    starts = sa.text("step = 'ivr.incoming'")
+    op.create_index("ix_call_steps_starts", "call_steps", ["seq"], sqlite_where=starts,
+                    postgresql_where=starts)
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_call_steps_seq"), table_name="call_steps")
+    op.drop_index("ix_call_steps_starts", table_name="call_steps")
     op.drop_table("call_steps")
