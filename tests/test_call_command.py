@@ -35,8 +35,8 @@ def phone(app: Flask, database_url: str, demo_data: None) -> Phone:
     environment, as it does for an admin)."""
     runner = app.test_cli_runner()
 
-    def call(*args: str) -> Result:
-        return runner.invoke(args=["call", *args],
+    def call(*args: str, keyboard: str | None = None) -> Result:
+        return runner.invoke(args=["call", *args], input=keyboard,
                              env={"DATABASE_URL": database_url, "BCRYPT_ROUNDS": "10"})
 
     return call
@@ -125,6 +125,15 @@ def test_a_menu_with_mistakes_is_refused_with_its_lines(phone: Phone, tmp_path: 
     result = phone("--keys", "7", "--menus", str(broken))
     assert result.exit_code == 1
     assert f"{broken}:" in result.output and "nowhere" in result.output
+
+
+def test_without_keys_it_asks_for_them(phone: Phone) -> None:
+    result = phone("--at", IN_HOURS, keyboard="\n2\n0\n7\nbusy\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("Para ativação de cadastro") == 2  # again after 0
+    assert "Suporte técnico." in result.stdout and "Não recebemos nenhuma opção" in result.stdout
+    assert dials(result) == ["DIAL +5511900000007"]
+    assert "Deixe seu nome" in result.stdout  # busy: the voicemail, then the keyboard ran out
 
 
 def test_a_bad_time_is_refused(phone: Phone) -> None:
