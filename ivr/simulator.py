@@ -50,7 +50,10 @@ class Answer:
     def document(self) -> ET.Element | None:
         if self.status != 200 or not self.body:
             return None
-        return ET.fromstring(self.body)  # noqa: S314 - TwiML of our own application
+        try:
+            return ET.fromstring(self.body)  # noqa: S314 - TwiML of our own application
+        except ET.ParseError:
+            return None  # not TwiML: not the line's server
 
 
 class Line(Protocol):
@@ -211,7 +214,8 @@ def place_call(line: Line, caller: Caller, number: str) -> bool:
         good = good and not answer.failed
         document = answer.document()
         if document is None:
-            caller.note(f"the application answered HTTP {answer.status}")
+            caller.note(f"the application answered HTTP {answer.status}"
+                        + ("" if answer.status != 200 else " without TwiML"))
             good = False
             break
         step = _follow(document, caller)
