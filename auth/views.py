@@ -60,7 +60,7 @@ def cpf(form: Form) -> Response:
                       result=_login_result(result.speakable), secret=True)
     pending.remember_cpf(session, call_sid, keyed.keys, moment)
     session.commit()
-    return answer(flow.ask_password(state), menu, state, secret=True)
+    return answer(flow.ask_password(menu, state), menu, state, secret=True)
 
 
 @bp.post("/password")
@@ -81,14 +81,14 @@ def password(form: Form) -> Response:
     entry = pending.peek_cpf(session, call_sid, moment)
     if entry is None:
         session.commit()  # a stale entry was deleted
-        return answer(flow.start_over(state), menu, state, secret=True)
+        return answer(flow.start_over(menu, state), menu, state, secret=True)
     check = check_login(session, cpf=entry.cpf, password=keyed.keys, call_sid=call_sid,
                         caller=form.get("From"), now=moment,
                         rounds=current_app.config["BCRYPT_ROUNDS"])
     if not pending.consume(session, entry):
         # A concurrent request of this call used the entry meanwhile: one try per CPF entry.
         session.rollback()
-        return answer(flow.start_over(state), menu, state, secret=True)
+        return answer(flow.start_over(menu, state), menu, state, secret=True)
     result = record_login(session, check)
     session.commit()
     return answer(flow.after_login(menu, state, moment, result), menu, state,
