@@ -51,7 +51,7 @@ def _tables(url: str) -> set[str]:
 
 def test_call_steps_table_matches_the_model_and_goes_with_a_downgrade(database_url: str) -> None:
     assert schema_differences(database_url, {"call_steps"}) == []
-    command.downgrade(alembic_config(database_url), "0008_voice_message_slots")
+    command.downgrade(alembic_config(database_url), "0010b_call_rollups")
     assert "call_steps" not in _tables(database_url)
     upgrade(database_url)
     assert schema_differences(database_url, {"call_steps"}) == []

@@ -1,7 +1,7 @@
 """every step of a call with its keys, for replaying calls through another menu
 
 Revision ID: 0009_call_steps
-Revises: 0008_voice_message_slots
+Revises: 0010b_call_rollups
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from database.base import UTCDateTime
 
 revision = "0009_call_steps"
-down_revision = "0008_voice_message_slots"
+down_revision = "0010b_call_rollups"
 branch_labels = None
 depends_on = None
 
