@@ -2,7 +2,7 @@
 tickets' contact
 
 Revision ID: 0012_around_the_call
-Revises: 0010b_call_rollups
+Revises: 0009_call_steps
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from database.base import UTCDateTime
 
 revision = "0012_around_the_call"
-down_revision = "0010b_call_rollups"
+down_revision = "0009_call_steps"
 branch_labels = None
 depends_on = None
 
