@@ -18,8 +18,11 @@ from typing import Protocol
 from auth import prompts
 from auth.documents import is_valid_cpf, normalize_document
 from ivr import engine
-from ivr.actions import Ask, Hangup, Outcome, Reply, Resume, Speech, say
+from ivr.actions import Ask, Hangup, Listen, Outcome, Reply, Resume, Speech, say
 from ivr.menu import Menu
+from ivr.speech.digits import spoken_digits
+from ivr.speech.heard import Heard
+from ivr.speech.menus import number_listen
 from ivr.state import CallState
 
 # The webhook endpoints of the login's steps.
@@ -61,19 +64,25 @@ class LoginAnswer(Protocol):
 
 
 def _ask(endpoint: str, state: CallState, speech: tuple[Speech, ...], timeout: int,
-         silences: int) -> Ask:
+         silences: int, listen: Listen | None = None) -> Ask:
     # No numDigits: '#' ends the entry at once, so a quick caller never waits for a timeout.
     return Ask(Resume(endpoint, state, (("q", str(silences)),)), speech, timeout=timeout,
-               num_digits=None, finish_on_key="#")
+               num_digits=None, finish_on_key="#", listen=listen)
 
 
-def ask_cpf(state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0,
+def ask_cpf(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0,
             again: bool = False) -> Reply:
-    text = prompts.ASK_CPF_AGAIN if again else prompts.ASK_CPF
-    return Reply(then=_ask(CPF_STEP, state, lead + say(text), CPF_TIMEOUT, silences))
+    """The CPF may also be said, digit by digit."""
+    listen = number_listen(menu)
+    if listen is None:
+        text = prompts.ASK_CPF_AGAIN if again else prompts.ASK_CPF
+    else:
+        text = prompts.ASK_CPF_AGAIN_SPOKEN if again else prompts.ASK_CPF_SPOKEN
+    return Reply(then=_ask(CPF_STEP, state, lead + say(text), CPF_TIMEOUT, silences, listen))
 
 
 def ask_password(state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0) -> Reply:
+    """Keypad only, whatever the line's speech setting: a password is never said aloud."""
     speech = lead + say(prompts.ASK_PASSWORD)
     return Reply(then=_ask(PASSWORD_STEP, state, speech, PASSWORD_TIMEOUT, silences))
 
@@ -105,7 +114,7 @@ def at_login(menu: Menu, state: CallState, now: datetime, logged_in: bool) -> Re
     call (a replayed URL after a good login): carry on there."""
     if logged_in:
         return engine.enter(menu, state, now, LOGGED_IN)
-    return ask_cpf(state)
+    return ask_cpf(menu, state)
 
 
 def _silence(state: CallState, silences: int,
@@ -116,15 +125,28 @@ def _silence(state: CallState, silences: int,
     return ask_again(say(prompts.SILENCE), silences)
 
 
+def on_cpf_answer(menu: Menu, state: CallState, heard: Heard, silences: int
+                  ) -> Reply | Entered:
+    """Keys as ``on_cpf_keys``; else the digits said ("cinco dois nove..."). Words that are not
+    digits are asked again, like a silence (and like one, only once)."""
+    if heard.kind != "speech" or number_listen(menu) is None:
+        return on_cpf_keys(menu, state, heard.keys, silences)
+    digits = spoken_digits(heard.speech)
+    if digits is None:
+        return _silence(state, silences, lambda lead, count: ask_cpf(
+            menu, state, say(prompts.NOT_UNDERSTOOD), count, again=True))
+    return on_cpf_keys(menu, state, digits, silences)
+
+
 def on_cpf_keys(menu: Menu, state: CallState, keyed: str, silences: int) -> Reply | Entered:
     """The repeat key asks again, nothing (or only punctuation) is a silence, anything else is a
     CPF to check: an invalid one is refused before any look-up, yet counts as a failure."""
     keys = keyed.strip()
     if keys == menu.settings.repeat_key:
-        return ask_cpf(state, silences=silences)
+        return ask_cpf(menu, state, silences=silences)
     digits = normalize_document(keys)[:MAX_CPF_KEYS]
     if not digits:
-        return _silence(state, silences, lambda lead, count: ask_cpf(state, lead, count,
+        return _silence(state, silences, lambda lead, count: ask_cpf(menu, state, lead, count,
                                                                      again=True))
     return Entered(digits, valid=is_valid_cpf(digits))
 
@@ -139,10 +161,10 @@ def on_password_keys(menu: Menu, state: CallState, keyed: str, silences: int) ->
     return Entered(keyed[:MAX_PASSWORD_KEYS])
 
 
-def start_over(state: CallState) -> Reply:
+def start_over(menu: Menu, state: CallState) -> Reply:
     """A password with no CPF pending (a replayed URL, another call's state, keyed too long ago,
     or used by a concurrent request of the call): the login starts again, and nothing counts."""
-    return ask_cpf(state)
+    return ask_cpf(menu, state)
 
 
 def after_login(menu: Menu, state: CallState, now: datetime, result: LoginAnswer) -> Reply:
@@ -156,4 +178,4 @@ def after_login(menu: Menu, state: CallState, now: datetime, result: LoginAnswer
     if result.speakable == "too_many_in_call":
         return too_many(menu, state)
     why = prompts.INVALID_CPF if result.speakable == "invalid_cpf" else prompts.FAILED
-    return ask_cpf(state, wait(result.delay_seconds) + say(why), again=True)
+    return ask_cpf(menu, state, wait(result.delay_seconds) + say(why), again=True)

@@ -2,6 +2,13 @@
 
 ASK_CPF = "Para sua segurança, digite o seu CPF, somente os números, e tecle jogo da velha."
 ASK_CPF_AGAIN = "Digite o seu CPF e tecle jogo da velha."
+# When the line takes speech (settings.speech in menus.yaml).
+ASK_CPF_SPOKEN = (
+    "Para sua segurança, digite o seu CPF, somente os números, e tecle jogo da velha, "
+    "ou diga os números um a um."
+)
+ASK_CPF_AGAIN_SPOKEN = "Digite o seu CPF e tecle jogo da velha, ou diga os números um a um."
+NOT_UNDERSTOOD = "Não entendemos os números."
 ASK_PASSWORD = "Agora digite a sua senha do atendimento telefônico e tecle jogo da velha."  # noqa: S105 - a prompt
 INVALID_CPF = "Este CPF não é válido."
 FAILED = "CPF ou senha não conferem."

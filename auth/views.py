@@ -13,7 +13,7 @@ from database.flask_ext import request_session
 from ivr.action_urls import call_state, query_counter
 from ivr.current import now, registry
 from ivr.menu import Menu
-from ivr.provider import Form, provider_webhook
+from ivr.provider import Form, answer_of, provider_webhook
 from ivr.respond import answer
 from ivr.state import CallState
 
@@ -42,7 +42,7 @@ def login(form: Form) -> Response:
 @provider_webhook
 def cpf(form: Form) -> Response:
     menu, state = _where()
-    keyed = flow.on_cpf_keys(menu, state, form.get("Digits", ""), _silences())
+    keyed = flow.on_cpf_answer(menu, state, answer_of(form), _silences())
     if not isinstance(keyed, flow.Entered):
         return answer(keyed, menu, state)
     session = request_session()
@@ -78,14 +78,14 @@ def password(form: Form) -> Response:
     entry = pending.peek_cpf(session, call_sid, moment)
     if entry is None:
         session.commit()  # a stale entry was deleted
-        return answer(flow.start_over(state), menu, state)
+        return answer(flow.start_over(menu, state), menu, state)
     check = check_login(session, cpf=entry.cpf, password=keyed.keys, call_sid=call_sid,
                         caller=form.get("From"), now=moment,
                         rounds=current_app.config["BCRYPT_ROUNDS"])
     if not pending.consume(session, entry):
         # A concurrent request of this call used the entry meanwhile: one try per CPF entry.
         session.rollback()
-        return answer(flow.start_over(state), menu, state)
+        return answer(flow.start_over(menu, state), menu, state)
     result = record_login(session, check)
     session.commit()
     return answer(flow.after_login(menu, state, moment, result), menu, state)

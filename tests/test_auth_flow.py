@@ -66,7 +66,7 @@ def answered(status: LoginStatus, delay: int = 0, first_name: str | None = None)
 def test_the_login_starts_with_the_cpf() -> None:
     reply = flow.at_login(MENU, HEADING, TUESDAY_10H, logged_in=False)
     assert_asks(reply, flow.CPF_STEP)
-    assert texts(reply) == [prompts.ASK_CPF]
+    assert texts(reply) == [prompts.ASK_CPF_SPOKEN]
 
 
 def test_a_call_already_logged_in_goes_on_without_a_word() -> None:
@@ -82,7 +82,7 @@ def test_the_repeat_key_asks_for_the_cpf_again_keeping_the_silences() -> None:
     reply = flow.on_cpf_keys(MENU, HEADING, " * ", silences=1)
     assert isinstance(reply, Reply)
     assert_asks(reply, flow.CPF_STEP, silences=1)
-    assert texts(reply) == [prompts.ASK_CPF]
+    assert texts(reply) == [prompts.ASK_CPF_SPOKEN]
 
 
 def test_the_repeat_key_asks_for_the_password_again_keeping_the_silences() -> None:
@@ -101,7 +101,7 @@ def test_a_first_silence_at_the_cpf_prompt_is_counted_and_asked_again(keyed: str
     reply = flow.on_cpf_keys(MENU, HEADING, keyed, silences=0)
     assert isinstance(reply, Reply)
     assert_asks(reply, flow.CPF_STEP, silences=1)
-    assert texts(reply) == [prompts.SILENCE, prompts.ASK_CPF_AGAIN]
+    assert texts(reply) == [prompts.SILENCE, prompts.ASK_CPF_AGAIN_SPOKEN]
 
 
 def test_a_first_silence_at_the_password_prompt_is_counted_and_asked_again() -> None:
@@ -140,9 +140,9 @@ def test_keys_at_the_password_prompt_come_back_as_keyed_and_never_in_a_repr() ->
 
 
 def test_a_password_with_no_cpf_pending_starts_the_login_over() -> None:
-    reply = flow.start_over(HEADING)
+    reply = flow.start_over(MENU, HEADING)
     assert_asks(reply, flow.CPF_STEP)
-    assert texts(reply) == [prompts.ASK_CPF]
+    assert texts(reply) == [prompts.ASK_CPF_SPOKEN]
 
 
 # --- failures ------------------------------------------------------------------------------------
@@ -154,19 +154,19 @@ def test_an_invalid_cpf_is_said_after_the_delay_and_the_cpf_asked_again() -> Non
     assert reply.speech == ()
     # The pause first: the renderer plays leading pauses before the Gather, out of keying's reach.
     assert heard(reply) == [Speech(pause=4), Speech(text=prompts.INVALID_CPF),
-                            Speech(text=prompts.ASK_CPF_AGAIN)]
+                            Speech(text=prompts.ASK_CPF_AGAIN_SPOKEN)]
 
 
 def test_a_first_failure_has_no_delay() -> None:
     reply = flow.after_login(MENU, HEADING, TUESDAY_10H, answered("invalid_cpf"))
-    assert heard(reply) == [Speech(text=prompts.INVALID_CPF), Speech(text=prompts.ASK_CPF_AGAIN)]
+    assert heard(reply) == [Speech(text=prompts.INVALID_CPF), Speech(text=prompts.ASK_CPF_AGAIN_SPOKEN)]
 
 
 def test_a_wrong_password_is_said_after_the_delay_and_the_cpf_asked_again() -> None:
     reply = flow.after_login(MENU, HEADING, TUESDAY_10H, answered("failed", delay=2))
     assert_asks(reply, flow.CPF_STEP)
     assert heard(reply) == [Speech(pause=2), Speech(text=prompts.FAILED),
-                            Speech(text=prompts.ASK_CPF_AGAIN)]
+                            Speech(text=prompts.ASK_CPF_AGAIN_SPOKEN)]
 
 
 def test_a_locked_contact_sounds_exactly_like_a_wrong_password() -> None:

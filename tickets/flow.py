@@ -13,6 +13,7 @@ from ivr import engine
 from ivr.actions import Ask, Dial, Outcome, Record, Reply, Resume, Speech, say
 from ivr.menu import Menu
 from ivr.menu.schema import TransferNode
+from ivr.speech.menus import number_listen
 from ivr.state import CallState
 from tickets import deadlines, speech
 from tickets.lookup import TicketView
@@ -80,7 +81,7 @@ def ask_number(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (),
                misses: int = 0, silences: int = 0) -> Reply:
     ask = Ask(Resume(NUMBER, state.with_entry(""), _params(m=misses, q=silences)),
               lead + say(ASK_NUMBER), timeout=_timeout(menu), num_digits=NUMBER_DIGITS,
-              finish_on_key="#")
+              finish_on_key="#", listen=number_listen(menu))
     return Reply(then=ask)
 
 

@@ -17,8 +17,10 @@ from ivr.action_urls import call_state, query_counter, query_value
 from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
 from ivr.current import now, registry
 from ivr.menu import Menu
-from ivr.provider import Form, provider_webhook
+from ivr.provider import Form, answer_of, provider_webhook
 from ivr.respond import answer
+from ivr.speech.digits import spoken_digits
+from ivr.speech.menus import number_listen
 from ivr.state import CallState
 from tickets import flow, service
 from tickets.lookup import (
@@ -115,15 +117,24 @@ def status(visit: Visit) -> Response:
     return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now()))
 
 
+def _entered(form: Form) -> str:
+    """The keys, or the digits said ("um dois três..."); words that are not digits count as
+    nothing entered."""
+    answer = answer_of(form)
+    if answer.kind == "speech" and number_listen(registry().current()) is not None:
+        return spoken_digits(answer.speech) or ""
+    return answer.keys.strip()[:16]
+
+
 def _keyed_number(form: Form, state: CallState) -> str:
-    keys = form.get("Digits", "").strip()
+    keys = _entered(form)
     return keys if service.is_ticket_number(keys) else ""
 
 
 @bp.post("/number")
 @ticket_webhook(_keyed_number)
 def number(visit: Visit) -> Response:
-    keys = visit.keys()
+    keys = _entered(visit.form)
     misses, silences = visit.count("m"), visit.count("q")
     settings = visit.menu.settings
     if not keys:
