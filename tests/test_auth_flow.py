@@ -159,7 +159,8 @@ def test_an_invalid_cpf_is_said_after_the_delay_and_the_cpf_asked_again() -> Non
 
 def test_a_first_failure_has_no_delay() -> None:
     reply = flow.after_login(MENU, HEADING, TUESDAY_10H, answered("invalid_cpf"))
-    assert heard(reply) == [Speech(text=prompts.INVALID_CPF), Speech(text=prompts.ASK_CPF_AGAIN_SPOKEN)]
+    assert heard(reply) == [Speech(text=prompts.INVALID_CPF),
+                            Speech(text=prompts.ASK_CPF_AGAIN_SPOKEN)]
 
 
 def test_a_wrong_password_is_said_after_the_delay_and_the_cpf_asked_again() -> None:
