@@ -58,6 +58,14 @@ def _say(element: ET.Element) -> None:
             click.secho(f"  … {child.attrib.get('length', '1')}s of silence", dim=True)
 
 
+def answer_fields(typed: str, takes_speech: bool) -> dict[str, str]:
+    """Keys as the provider posts them; words (anything with a letter), where the prompt listens
+    for speech, as a confident transcription."""
+    if takes_speech and any(c.isalpha() for c in typed):
+        return {"SpeechResult": typed, "Confidence": "0.9"}
+    return {"Digits": typed.rstrip("#")} if typed else {}
+
+
 def run_call(phone: Phone) -> None:
     document = phone.post("/voice")
     while document is not None:
@@ -67,10 +75,10 @@ def run_call(phone: Phone) -> None:
         for verb in document:
             if verb.tag == "Gather":
                 _say(verb)
-                keys = click.prompt("  ☎ keys (Enter = silence)", default="", show_default=False)
+                keys = click.prompt("  ☎ keys, or words to say (Enter = silence)", default="",
+                                    show_default=False)
                 next_url = verb.attrib["action"]
-                if keys:
-                    extra = {"Digits": keys.rstrip("#")}
+                extra = answer_fields(keys, "speech" in verb.attrib.get("input", ""))
                 break
             if verb.tag == "Dial":
                 target = " ".join((noun.text or "") for noun in verb)
