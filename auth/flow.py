@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from auth import prompts
 from auth.documents import is_valid_cpf, normalize_document
 from ivr import engine
 from ivr.actions import Ask, Hangup, Listen, Outcome, Reply, Resume, Speech, say
@@ -73,17 +72,19 @@ def _ask(endpoint: str, state: CallState, speech: tuple[Speech, ...], timeout: i
 def ask_cpf(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0,
             again: bool = False) -> Reply:
     """The CPF may also be said, digit by digit."""
+    wording = menu.wording
     listen = number_listen(menu)
     if listen is None:
-        text = prompts.ASK_CPF_AGAIN if again else prompts.ASK_CPF
+        text = wording.login_ask_cpf_again if again else wording.login_ask_cpf
     else:
-        text = prompts.ASK_CPF_AGAIN_SPOKEN if again else prompts.ASK_CPF_SPOKEN
+        text = wording.login_ask_cpf_again_spoken if again else wording.login_ask_cpf_spoken
     return Reply(then=_ask(CPF_STEP, state, lead + say(text), CPF_TIMEOUT, silences, listen))
 
 
-def ask_password(state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0) -> Reply:
+def ask_password(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (),
+                 silences: int = 0) -> Reply:
     """Keypad only, whatever the line's speech setting: a password is never said aloud."""
-    speech = lead + say(prompts.ASK_PASSWORD)
+    speech = lead + say(menu.wording.login_ask_password)
     return Reply(then=_ask(PASSWORD_STEP, state, speech, PASSWORD_TIMEOUT, silences))
 
 
@@ -93,14 +94,17 @@ def wait(seconds: int) -> tuple[Speech, ...]:
     return (Speech(pause=seconds),) if seconds > 0 else ()
 
 
-def let_go(state: CallState) -> Reply:
-    return Reply(speech=say(prompts.LET_GO), then=Hangup(),
+def let_go(menu: Menu, state: CallState) -> Reply:
+    return Reply(speech=say(menu.wording.login_let_go), then=Hangup(),
                  outcome=Outcome("gave_up", f"login:{state.node}"))
 
 
 def too_many(menu: Menu, state: CallState) -> Reply:
-    text = prompts.TOO_MANY.format(portal=menu.settings.portal)
-    return Reply(speech=say(prompts.FAILED, text), then=Hangup(),
+    wording = menu.wording
+    # One sentence said; the help with the registration only where the line has that option.
+    recover = " ".join(text for text in (wording.login_recover, wording.login_registration_help,
+                                         wording.goodbye) if text)
+    return Reply(speech=say(wording.login_failed, recover), then=Hangup(),
                  outcome=Outcome("login_failed", state.node))
 
 
@@ -117,12 +121,12 @@ def at_login(menu: Menu, state: CallState, now: datetime, logged_in: bool) -> Re
     return ask_cpf(menu, state)
 
 
-def _silence(state: CallState, silences: int,
+def _silence(menu: Menu, state: CallState, silences: int,
              ask_again: Callable[[tuple[Speech, ...], int], Reply]) -> Reply:
     silences += 1
     if silences >= MAX_SILENCES:
-        return let_go(state)
-    return ask_again(say(prompts.SILENCE), silences)
+        return let_go(menu, state)
+    return ask_again(say(menu.wording.login_silence), silences)
 
 
 def on_cpf_answer(menu: Menu, state: CallState, heard: Heard, silences: int
@@ -133,8 +137,8 @@ def on_cpf_answer(menu: Menu, state: CallState, heard: Heard, silences: int
         return on_cpf_keys(menu, state, heard.keys, silences)
     digits = spoken_digits(heard.speech)
     if digits is None:
-        return _silence(state, silences, lambda lead, count: ask_cpf(
-            menu, state, say(prompts.NOT_UNDERSTOOD), count, again=True))
+        return _silence(menu, state, silences, lambda lead, count: ask_cpf(
+            menu, state, say(menu.wording.login_not_understood), count, again=True))
     return on_cpf_keys(menu, state, digits, silences)
 
 
@@ -146,8 +150,8 @@ def on_cpf_keys(menu: Menu, state: CallState, keyed: str, silences: int) -> Repl
         return ask_cpf(menu, state, silences=silences)
     digits = normalize_document(keys)[:MAX_CPF_KEYS]
     if not digits:
-        return _silence(state, silences, lambda lead, count: ask_cpf(menu, state, lead, count,
-                                                                     again=True))
+        return _silence(menu, state, silences,
+                        lambda lead, count: ask_cpf(menu, state, lead, count, again=True))
     return Entered(digits, valid=is_valid_cpf(digits))
 
 
@@ -155,9 +159,10 @@ def on_password_keys(menu: Menu, state: CallState, keyed: str, silences: int) ->
     """The repeat key asks again (the CPF stays pending and nothing counts as a try), nothing is a
     silence, anything else is the password to check."""
     if keyed.strip() == menu.settings.repeat_key:
-        return ask_password(state, silences=silences)
+        return ask_password(menu, state, silences=silences)
     if not keyed:
-        return _silence(state, silences, lambda lead, count: ask_password(state, lead, count))
+        return _silence(menu, state, silences,
+                        lambda lead, count: ask_password(menu, state, lead, count))
     return Entered(keyed[:MAX_PASSWORD_KEYS])
 
 
@@ -171,11 +176,13 @@ def after_login(menu: Menu, state: CallState, now: datetime, result: LoginAnswer
     """Welcome by first name and on to where the caller was heading; after the call's third
     failure, where to get a new password and goodbye; else the delay, why, and the CPF again."""
     if result.speakable == "ok":
-        welcome = say(prompts.WELCOME.format(name=result.first_name) if result.first_name
-                      else prompts.THANKS)
+        wording = menu.wording
+        welcome = say(wording.login_welcome.format(name=result.first_name) if result.first_name
+                      else wording.login_thanks)
         # The line-wide slowdown holds a good password too: silence must not tell it apart.
         return engine.enter(menu, state, now, LOGGED_IN, wait(result.delay_seconds) + welcome)
     if result.speakable == "too_many_in_call":
         return too_many(menu, state)
-    why = prompts.INVALID_CPF if result.speakable == "invalid_cpf" else prompts.FAILED
+    why = menu.wording.login_invalid_cpf if result.speakable == "invalid_cpf" \
+        else menu.wording.login_failed
     return ask_cpf(menu, state, wait(result.delay_seconds) + say(why), again=True)

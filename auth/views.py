@@ -57,7 +57,7 @@ def cpf(form: Form) -> Response:
         return answer(flow.after_login(menu, state, moment, result), menu, state)
     pending.remember_cpf(session, call_sid, keyed.keys, moment)
     session.commit()
-    return answer(flow.ask_password(state), menu, state)
+    return answer(flow.ask_password(menu, state), menu, state)
 
 
 @bp.post("/password")

@@ -28,7 +28,7 @@ JUMP = ">"  # a choice key starting with this names a node below the menu, not o
 
 @dataclass(frozen=True)
 class Option:
-    """One option of a menu as speech sees it, whatever form the file gave it."""
+    """One option of a menu as speech sees it: its key, and how to offer it back."""
 
     key: str
     goto: str
@@ -45,14 +45,13 @@ class Vocabulary:
 
 
 def options_of(node: MenuNode) -> Iterator[Option]:
-    for key, value in node.options.items():
-        goto = value if isinstance(value, str) else value.goto
-        label = getattr(value, "label", None) or ""
-        synonyms = tuple(getattr(value, "synonyms", None) or ())
+    for key, option in node.options.items():
+        synonyms = tuple(option.synonyms)
         # Offered by the label's first part ("Gestão Financeira, como boletos..."), or the
         # first synonym, or the node it leads to.
-        name = label.split(",")[0].strip() or (synonyms[0] if synonyms else goto)
-        yield Option(key, goto, name, synonyms)
+        label = (option.label or "").split(",")[0].strip()
+        name = label or (synonyms[0] if synonyms else option.goto)
+        yield Option(key, option.goto, name, synonyms)
 
 
 def vocabulary(menu: Menu, node_name: str) -> Vocabulary | None:
