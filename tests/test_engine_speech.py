@@ -4,6 +4,8 @@ switch that turns speech off."""
 
 from __future__ import annotations
 
+import pytest
+
 from ivr import engine
 from ivr.actions import Ask, Redirect, Reply
 from ivr.menu import Menu
@@ -14,6 +16,7 @@ from tests.test_engine import (
     LOGGED_IN,
     MENU,
     NOT_LOGGED_IN,
+    SATURDAY_10H,
     TUESDAY_10H,
     asked_at,
     at,
@@ -96,8 +99,7 @@ def test_every_menu_listens_for_speech_in_portuguese() -> None:
     assert (main_ask.num_digits, main_ask.timeout, main_ask.finish_on_key) == (8, 2, "#")
 
 
-SPEECH_OFF = shipped_menu_with("  portal: ", "  speech:\n"
-                               "    enabled: false\n  portal: ")
+SPEECH_OFF = shipped_menu_with("    enabled: true", "    enabled: false")
 
 
 def test_the_switch_turns_speech_off_everywhere() -> None:
@@ -112,3 +114,102 @@ def test_the_switch_turns_speech_off_everywhere() -> None:
 def test_speech_to_a_login_node_still_asks_for_the_login() -> None:
     reply = say("um dois três quatro cinco seis sete oito", main())
     assert isinstance(reply.then, Redirect) and reply.then.resume.endpoint == engine.LOGIN
+
+
+# -- options by their synonyms, and deep options from the main menu -----------------------------
+
+TEAMS = {"educacional": "+5511900000001", "gestao_financeira": "+5511900000002",
+         "nfe": "+5511900000003"}
+DOWN_TO_OFERTA_P = ("principal", "suporte", "linha_rm", "educacao", "ofertas", "oferta_p")
+
+
+def test_a_synonym_at_its_own_menu_is_its_key() -> None:
+    reply = say("é sobre um boleto atrasado", at("oferta_p", *DOWN_TO_OFERTA_P), ctx=LOGGED_IN)
+    assert reply.outcome is not None and reply.outcome.detail.endswith(TEAMS["gestao_financeira"])
+
+
+@pytest.mark.parametrize(("said", "team"), [
+    ("financeiro", "gestao_financeira"),
+    ("Eu quero falar com o financeiro.", "gestao_financeira"),
+    ("boletos", "gestao_financeira"),
+    ("notas fiscais", "nfe"),
+    ("NFS-e", "nfe"),
+    ("rematrícula", "educacional"),
+])
+def test_a_deep_option_from_the_main_menu_logs_in_first_then_reaches_its_team(
+    said: str, team: str
+) -> None:
+    reply = say(said, main())
+    assert isinstance(reply.then, Redirect) and reply.then.resume.endpoint == engine.LOGIN
+    state = reply.then.resume.state
+    # Every menu on the way is in the call's path, as if the caller had keyed 2-2-3-9-9-x.
+    assert state.node == team and state.path == (*DOWN_TO_OFERTA_P, team)
+    after_login = engine.enter(MENU, state, TUESDAY_10H, LOGGED_IN)
+    assert after_login.outcome is not None
+    assert after_login.outcome.detail == f"{team}:{TEAMS[team]}"
+
+
+def test_a_deep_option_outside_hours_says_so_before_any_login() -> None:
+    reply = engine.on_answer(MENU, main(), Heard(speech="financeiro", confidence=0.9),
+                             SATURDAY_10H, NOT_LOGGED_IN)
+    assert "fora do horário" in spoken(reply)
+    assert reply.outcome is not None and reply.outcome.kind == "closed"
+
+
+def test_a_login_asked_by_a_menu_on_the_way_is_asked_for_a_deep_option() -> None:
+    # linha_rm needs a login; educacao below it does not: naming educacao still logs in first.
+    menu = shipped_menu_with("  linha_rm:\n    type: menu\n",
+                             "  linha_rm:\n    type: menu\n    auth: true\n")
+    reply = say("segmento de educação", main(), menu=menu)
+    assert isinstance(reply.then, Redirect) and reply.then.resume.endpoint == engine.LOGIN
+    assert reply.then.resume.state.node == "educacao"
+    assert asked_at(say("segmento de educação", main(), menu=menu, ctx=LOGGED_IN)) == "educacao"
+
+
+def test_deep_options_are_offered_at_the_main_menu_only() -> None:
+    reply = say("financeiro", at("suporte"))
+    assert spoken(reply).startswith(INVALID) and asked_at(reply) == "suporte"
+
+
+def test_the_hints_name_what_each_menu_takes() -> None:
+    main_ask = engine.start(MENU, TUESDAY_10H, NOT_LOGGED_IN).then
+    assert isinstance(main_ask, Ask) and main_ask.listen is not None
+    main_hints = main_ask.listen.hints.split(", ")
+    assert {"cadastro", "financeiro", "nota fiscal", "repetir"} <= set(main_hints)
+    assert "menu principal" not in main_hints  # already there
+    ask = engine.enter(MENU, at("oferta_p", *DOWN_TO_OFERTA_P), TUESDAY_10H, LOGGED_IN).then
+    assert isinstance(ask, Ask) and ask.listen is not None
+    assert "boleto" in ask.listen.hints and "cadastro" not in ask.listen.hints
+
+
+def test_two_options_named_are_offered_back_by_their_labels() -> None:
+    reply = say("financeiro ou cadastro", main())
+    asked = spoken(reply).split("?")[0]
+    assert asked in ("Não entendi bem. Você quer Gestão Financeira ou ativação de cadastro",
+                     "Não entendi bem. Você quer ativação de cadastro ou Gestão Financeira")
+    assert resume_of(reply).state.invalid == 1
+
+
+@pytest.mark.parametrize(("said", "node"), [
+    ("cadastro", "cadastro"),
+    ("Bom dia, é para ativação de cadastro.", "cadastro"),
+    ("esqueci a senha do portal", "cadastro"),
+    ("quero consultar um chamado", "consulta_chamado"),
+    ("o andamento do meu chamado", "consulta_chamado"),
+    ("suporte técnico", "suporte"),
+    ("linha RM", "linha_rm"),
+    ("oferta P educacional", "oferta_p"),
+    ("Financeiro", "gestao_financeira"),
+    ("mensalidades", "gestao_financeira"),
+    ("queria ver a bolsa de um aluno", "gestao_financeira"),
+    ("contas a receber", "gestao_financeira"),
+    ("nota fiscal eletrônica", "nfe"),
+    ("emissão de nota fiscal de serviço", "nfe"),
+    ("frequência dos alunos", "educacional"),
+    ("portal do aluno", "educacional"),
+    ("as notas do boletim", "educacional"),
+])
+def test_what_callers_say_at_the_main_menu_takes_them_where_they_meant(said: str,
+                                                                      node: str) -> None:
+    reply = say(said, main(), ctx=LOGGED_IN)
+    assert resume_of(reply).state.node == node, spoken(reply)
