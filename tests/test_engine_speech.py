@@ -197,7 +197,6 @@ def test_two_options_named_are_offered_back_by_their_labels() -> None:
     ("quero consultar um chamado", "consulta_chamado"),
     ("o andamento do meu chamado", "consulta_chamado"),
     ("suporte técnico", "suporte"),
-    ("linha RM", "linha_rm"),
     ("oferta P educacional", "oferta_p"),
     ("Financeiro", "gestao_financeira"),
     ("mensalidades", "gestao_financeira"),
