@@ -100,3 +100,45 @@ def test_no_spoken_cpf_reaches_a_log(
     assert "cinco dois" not in logged
     for digits in ("52998224725", "52998224700", "529982"):
         assert digits not in logged
+
+
+# -- the ticket menu, its confirmation and its offer also take words ----------------------------
+
+
+def test_a_ticket_is_accepted_by_saying_so_and_confirming_with_sim(
+    app: Flask, signed: SignedClient, demo_data: None
+) -> None:
+    from tests.test_voice_tickets import hear_ticket
+    from tickets.models import Ticket
+
+    doc = hear_ticket(signed, sid=SID)
+    action = doc.gather.attrib
+    assert action["input"] == "dtmf speech" and "aceitar" in action["hints"].split(", ")
+    doc = post(signed, doc.next_url(), SpeechResult="quero aceitar a solução", Confidence="0.9")
+    assert "Você escolheu aceitar a solução" in doc.spoken()
+    assert doc.gather.attrib["input"] == "dtmf speech"
+    doc = post(signed, doc.next_url(), SpeechResult="Sim.", Confidence="0.95")
+    assert "solução foi aceita" in doc.spoken()
+    with app.extensions["database"].transaction() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == "12345678")).one()
+        assert ticket.status == "closed" and ticket.closed_how == "accepted"
+
+
+def test_ticket_menu_words_that_name_nothing_are_an_invalid_key(
+    signed: SignedClient, demo_data: None
+) -> None:
+    from tests.test_voice_tickets import hear_ticket
+
+    doc = hear_ticket(signed, sid=SID)
+    refused = post(signed, doc.next_url(), SpeechResult="banana", Confidence="0.9")
+    assert refused.spoken().startswith("Opção inválida.")
+    rejecting = post(signed, refused.next_url(), SpeechResult="não aceito", Confidence="0.9")
+    assert rejecting.first("Record") is not None  # "recusar": the reason is recorded first
+
+
+def test_anything_but_a_confirmation_said_cancels(signed: SignedClient, demo_data: None) -> None:
+    from tests.test_voice_tickets import hear_ticket
+
+    doc = post(signed, hear_ticket(signed, sid=SID).next_url(), Digits="3")
+    doc = post(signed, doc.next_url(), SpeechResult="não, deixa pra lá", Confidence="0.9")
+    assert "Nada foi alterado." in doc.spoken()

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from ivr.actions import Listen
 from ivr.menu.loader import Menu
 from ivr.menu.schema import MenuNode
-from ivr.speech.matching import Choice, choice
+from ivr.speech.digits import spoken_digits
+from ivr.speech.heard import Heard
+from ivr.speech.matching import Choice, Chosen, choice, decide
 
 # speechTimeout: a menu answer is a few words, ended by the provider's end-of-speech detection;
 # a number is read in groups off a document, with pauses that must not end it.
@@ -24,6 +26,10 @@ NUMBER_SPEECH_TIMEOUT = "3"
 MAX_HINTS = 500
 MAX_HINT_CHARS = 100
 JUMP = ">"  # a choice key starting with this names a node below the menu, not one of its keys
+UNCLEAR = "?"  # what words that name no key amount to: an invalid key wherever they arrive
+
+# A built-in dialogue's keys (the ticket menu...): key, how to offer it, what a caller may say.
+Words = tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,37 @@ def vocabulary(menu: Menu, node_name: str) -> Vocabulary | None:
     return cached[1].get(node_name)
 
 
+def dialogue_vocabulary(menu: Menu, words: Words) -> Vocabulary | None:
+    """For a prompt of a built-in dialogue, whose keys are fixed in code; None when speech is
+    off. With the repeat and main-menu words, like every menu."""
+    if not menu.settings.speech.enabled:
+        return None
+    key = (id(menu), id(words))
+    cached = _DIALOGUES.get(key)
+    if cached is None or cached[0] is not menu:
+        choices = [choice(k, name, said) for k, name, said in words]
+        phrases = [s for _k, _name, said in words for s in said]
+        for k, name, said in _commands(menu, main_menu=False):
+            choices.append(choice(k, name, said))
+            phrases += said
+        listen = Listen(language=menu.settings.language, hints=hints(phrases),
+                        timeout=MENU_SPEECH_TIMEOUT)
+        if len(_DIALOGUES) >= _CACHE_MAX * 8:
+            _DIALOGUES.clear()
+        cached = _DIALOGUES[key] = (menu, Vocabulary(tuple(choices), {}, listen))
+    return cached[1]
+
+
+def key_said(vocabulary: Vocabulary, heard: Heard, min_confidence: float) -> str:
+    """The key a spoken answer amounts to: the digits said, or the key of the option named;
+    ``UNCLEAR`` when it names none, or two, or the provider was unsure of it."""
+    digits = spoken_digits(heard.speech)
+    if digits is not None:
+        return digits
+    decision = decide(vocabulary.choices, heard.speech, heard.confidence, min_confidence)
+    return decision.choice.key if isinstance(decision, Chosen) else UNCLEAR
+
+
 def number_listen(menu: Menu) -> Listen | None:
     """For a CPF or a ticket number, said digit by digit; None when speech is off."""
     if not menu.settings.speech.enabled:
@@ -74,6 +111,17 @@ def number_listen(menu: Menu) -> Listen | None:
 
 _CACHE: dict[int, tuple[Menu, dict[str, Vocabulary]]] = {}
 _CACHE_MAX = 8
+_DIALOGUES: dict[tuple[int, int], tuple[Menu, Vocabulary]] = {}
+
+
+def _commands(menu: Menu, main_menu: bool) -> list[tuple[str, str, list[str]]]:
+    """The repeat words everywhere; the main-menu words everywhere but the main menu."""
+    settings = menu.settings
+    commands: list[tuple[str, str, list[str]]] = [
+        (settings.repeat_key, "ouvir de novo", settings.speech.repeat)]
+    if not main_menu:
+        commands.append((settings.main_menu_key, "o menu principal", settings.speech.main_menu))
+    return commands
 
 
 def _build(menu: Menu) -> dict[str, Vocabulary]:
@@ -93,12 +141,7 @@ def _build(menu: Menu) -> dict[str, Vocabulary]:
                 choices.append(choice(key, option.name, option.synonyms))
                 paths[key] = path
                 phrases += option.synonyms
-        commands: list[tuple[str, str, list[str]]] = [
-            (settings.repeat_key, "ouvir de novo", settings.speech.repeat)]
-        if name != settings.main_menu:
-            commands.append((settings.main_menu_key, "o menu principal",
-                             settings.speech.main_menu))
-        for key, offered_as, said in commands:
+        for key, offered_as, said in _commands(menu, name == settings.main_menu):
             choices.append(choice(key, offered_as, said))
             phrases += said
         timeout = MENU_SPEECH_TIMEOUT if node.options else NUMBER_SPEECH_TIMEOUT

@@ -16,7 +16,7 @@ FILLERS = frozenset("""
     a ai ao aos as ate alo alguem assunto bem boa bom ca com como da das de
     dia do dos duvida e ei eh em entao esse essa esta eu falar favor gostaria isso ja la me
     meu minha minhas meus mim na nas no nos noite o oi ola os para pelo pela por pra pre
-    preciso pro problema quero queria quer resolver saber se ser ser setor sim sobre tarde
+    preciso pro problema quero queria quer resolver saber se ser setor sobre tarde
     ta tenho ter tratar um uma uns umas vai ver voce voces area departamento parte falando
 """.split())
 
