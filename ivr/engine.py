@@ -178,7 +178,7 @@ def jump(menu: Menu, state: CallState, path: tuple[str, ...], now: datetime,
 
 
 def _offer(menu: Menu, closest: tuple[Choice, ...]) -> str:
-    return menu.wording.speech_unsure.replace("{options}", " ou ".join(c.name for c in closest))
+    return menu.wording.speech_unsure.format(options=" ou ".join(c.name for c in closest))
 
 
 def on_dial_result(
