@@ -12,6 +12,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin.setup import require_secret_key
 from config import ServerConfig
 from database import Database
 from database.flask_ext import get_db
@@ -30,6 +31,7 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     register_config(app, config, overrides or {})
     register_logging(app)
     register_extensions(app)
+    require_secret_key(app)  # an admin exists: no start without the key that signs its sessions
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -56,6 +58,7 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         BCRYPT_ROUNDS=config.bcrypt_rounds,
         MENU_RELOAD_SECONDS=config.menu_reload_seconds,
         CLOCK=_clock(config.frozen_time),
+        SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
@@ -105,6 +108,7 @@ def import_sections() -> list[ImportSection]:
 
 
 def register_blueprints(app: Flask) -> None:
+    from admin import setup as admin_setup
     from auth import subscriptions as auth_subscriptions
     from auth.views import bp as auth_bp
     from ivr.views import bp as ivr_bp
@@ -113,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ivr_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
+    admin_setup.init_app(app)
     # ivr imports neither auth nor tickets: auth answers its login question and hears its calls end.
     auth_subscriptions.install(app)
 
@@ -134,6 +139,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from admin.cli import admins_cli
     from auth.cli import contacts_cli
     from importer.cli import data_cli
     from ivr.cli import menus_cli
@@ -146,6 +152,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(contacts_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(tickets_cli)
+    app.cli.add_command(admins_cli)
 
 
 @click.group("db", help="Database schema.")
