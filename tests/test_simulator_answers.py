@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from ivr.simulator import answer_fields
+
+LISTENING = ET.fromstring('<Gather input="dtmf speech" numDigits="1" finishOnKey="" />')
+KEYS_ONLY = ET.fromstring('<Gather input="dtmf" finishOnKey="#" />')
 
 
 def test_words_at_a_listening_prompt_are_a_transcription() -> None:
-    assert answer_fields("eu quero o financeiro", True) == {
+    assert answer_fields(LISTENING, "eu quero o financeiro") == {
         "SpeechResult": "eu quero o financeiro", "Confidence": "0.9"}
 
 
 def test_keys_stay_keys() -> None:
-    assert answer_fields("2", True) == {"Digits": "2"}
-    assert answer_fields("52998224725#", True) == {"Digits": "52998224725"}
-    assert answer_fields("", True) == {}
+    assert answer_fields(LISTENING, "2") == {"Digits": "2"}
+    assert answer_fields(KEYS_ONLY, "52998224725#") == {"Digits": "52998224725"}
+    assert answer_fields(LISTENING, "") == {}
 
 
 def test_a_keypad_only_prompt_gets_keys_whatever_is_typed() -> None:
-    assert answer_fields("482913", False) == {"Digits": "482913"}
-    assert "SpeechResult" not in answer_fields("quatro oito", False)
+    assert answer_fields(KEYS_ONLY, "482913") == {"Digits": "482913"}
+    assert "SpeechResult" not in answer_fields(KEYS_ONLY, "quatro oito")
