@@ -10,7 +10,7 @@ import base64
 import hmac
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -154,7 +154,7 @@ def forbidden() -> Response:
     return Response("Forbidden\n", status=403, mimetype="text/plain")
 
 
-def answer_of(form: Form) -> Heard:
+def answer_of(form: Mapping[str, str]) -> Heard:
     """What the caller keyed (``Digits``) or said (``SpeechResult``, ``Confidence``) at a
     ``<Gather>``."""
     return heard(form.get("Digits"), form.get("SpeechResult"), form.get("Confidence"))

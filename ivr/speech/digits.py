@@ -46,6 +46,9 @@ AROUND = frozenset("""
 """.split())
 
 
+_NUMBER_WORDS = frozenset(UNITS) | frozenset(TEENS) | frozenset(TENS) | frozenset(HUNDREDS)
+
+
 def spoken_digits(text: str) -> str | None:
     """The digits the caller said, in order; None when the answer holds anything but digits,
     number words and the words around them (or nothing at all)."""
@@ -68,6 +71,11 @@ def spoken_digits(text: str) -> str | None:
         if sum(map(len, digits)) > MAX_DIGITS:
             return None
     return "".join(digits) or None
+
+
+def mentions_number(text: str) -> bool:
+    """A digit, or a word that says one, anywhere in the text."""
+    return any(word.isdigit() or word in _NUMBER_WORDS for word in fold(text).split())
 
 
 def _number(words: list[str], position: int) -> tuple[int, int] | None:
