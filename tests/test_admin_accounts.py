@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,9 +17,10 @@ from sqlalchemy import select
 
 from admin.accounts import MAX_FAILURES
 from admin.models import AdminAccount, AdminLogin
+from admin.setup import CONSOLE_NEEDS_KEY
 from app import create_app, shutdown
 from config import ConfigError
-from tests.conftest import AUTH_TOKEN, Clock
+from tests.conftest import AUTH_TOKEN, ROOT, Clock
 from tests.conftest_admin import (  # noqa: F401 - fixtures
     ADMIN,
     PASSWORD,
@@ -27,6 +31,7 @@ from tests.conftest_admin import (  # noqa: F401 - fixtures
     csrf_token,
     log_in,
 )
+from tests.server import free_port
 
 
 def accounts(app: Flask) -> list[AdminAccount]:
@@ -105,6 +110,22 @@ def test_the_app_refuses_to_start_without_secret_key_once_an_admin_exists(
     with pytest.raises(ConfigError, match="SECRET_KEY: required once an admin account exists"):
         create_app(settings)
     shutdown(create_app({**settings, "SECRET_KEY": SECRET}))
+
+
+def test_gunicorn_refuses_in_one_line_before_any_worker_starts(
+        database_url: str, clock: Clock, app: Flask) -> None:
+    add_admin(app.extensions["database"], clock)
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"SECRET_KEY", "PUBLIC_BASE_URL", "GUNICORN_CMD_ARGS"}}
+    env.update(DATABASE_URL=database_url, TWILIO_AUTH_TOKEN=AUTH_TOKEN, GUNICORN_WORKERS="1",
+               GUNICORN_BIND=f"127.0.0.1:{free_port()}", PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert done.stderr.splitlines()[-1] == f"Error: {CONSOLE_NEEDS_KEY}"
+    assert "Traceback" not in output and "Booting worker" not in output
 
 
 def test_a_short_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
