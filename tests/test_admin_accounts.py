@@ -201,6 +201,27 @@ def test_ten_failures_lock_the_account_even_for_the_right_password(
     assert accounts(console)[0].failed_logins == 0
 
 
+def test_admins_unlock_lets_a_locked_out_admin_in_at_once(console: Flask) -> None:
+    client = console.test_client()
+    for _ in range(MAX_FAILURES):
+        assert log_in(client, password="not the password") == 401
+    assert log_in(client) == 401  # locked for 15 minutes
+    runner = console.test_cli_runner()
+
+    result = runner.invoke(args=["admins", "unlock", " Ana "])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"admin {ADMIN!r} unlocked\n"
+    [account] = accounts(console)
+    assert (account.locked_until, account.failed_logins) == (None, 0)
+    assert log_in(client) == 302  # the right password works again, no wait
+
+    again = runner.invoke(args=["admins", "unlock", ADMIN])
+    assert again.exit_code == 0 and "was not locked" in again.stdout
+    unknown = runner.invoke(args=["admins", "unlock", "nobody"])
+    assert unknown.exit_code == 1
+    assert unknown.stderr == "no admin is named 'nobody'\n"
+
+
 def test_the_lock_is_in_the_database_for_every_instance(
         console: Flask, database_url: str, menus_file: Path, clock: Clock) -> None:
     other = create_app({
