@@ -2,7 +2,7 @@
 tickets' contact
 
 Revision ID: 0012_around_the_call
-Revises: 0009_call_steps
+Revises: 0013_speech
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from database.base import UTCDateTime
 
 revision = "0012_around_the_call"
-down_revision = "0009_call_steps"
+down_revision = "0013_speech"
 branch_labels = None
 depends_on = None
 
