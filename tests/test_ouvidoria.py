@@ -131,3 +131,10 @@ def test_list_takes_a_period(signed: Caller, demo_data: None, app: Flask,
         "2026-12-01 10:00  ***.***.***-25  23456789  transferred"]
     result = app.test_cli_runner().invoke(args=["ouvidoria", "list", "--from", "amanhã"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def test_saying_ouvidoria_at_the_main_menu_goes_there(signed: Caller, demo_data: None) -> None:
+    doc = post(signed, "/voice")
+    doc = post(signed, doc.next_url(), SpeechResult="quero fazer uma reclamação",
+               Confidence="0.9")
+    assert doc.next_url().startswith("/voice/auth/login?s=ouvidoria.")
