@@ -90,9 +90,11 @@ def register_extensions(app: Flask) -> None:
         # The client's address and scheme only: a host, port or prefix taken from a header
         # would let a request signed for another app of the provider account validate here.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    from ivr.fallback import install as install_fallback
     from ivr.provider import install
 
     install(app)
+    install_fallback(app)
 
 
 def import_sections() -> list[ImportSection]:

@@ -12,12 +12,13 @@ from flask import Blueprint, Response, g, jsonify
 
 from database.flask_ext import get_db, request_session
 from database.migrate import schema_is_current
-from ivr import engine, logins, signals
+from ivr import engine, fallback, signals
 from ivr.action_urls import call_state
 from ivr.actions import Reply
 from ivr.calls.events import CallCompleted
 from ivr.calls.store import complete_call
 from ivr.current import now, recorder, registry
+from ivr.logins import call_context
 from ivr.menu import Menu
 from ivr.provider import Form, caller_number, provider_webhook
 from ivr.respond import answer
@@ -28,15 +29,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__)
 
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
-
-
-def call_context() -> engine.CallContext:
-    call_sid = g.get("call_sid", "")
-
-    def is_logged_in() -> bool:
-        return bool(call_sid) and logins.is_logged_in(call_sid)
-
-    return engine.CallContext(is_logged_in=is_logged_in)
 
 
 @bp.post("/voice")
@@ -77,6 +69,14 @@ def recorded(form: Form) -> Response:
     menu = registry().current()
     state = call_state() or CallState(node=menu.settings.main_menu)
     return answer(engine.on_recording(menu, state, form.get("RecordingUrl")), menu, state)
+
+
+@bp.post("/voice/fallback")
+@provider_webhook
+def failed(form: Form) -> Response:
+    """The provider's fallback URL: one of this call's webhooks failed (``ErrorUrl``)."""
+    endpoint, state = fallback.failed_webhook(form.get("ErrorUrl", ""))
+    return fallback.resume(endpoint, state, form, f"error {form.get('ErrorCode', '-')[:16]}")
 
 
 @bp.post("/voice/status")
