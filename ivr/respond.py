@@ -26,7 +26,7 @@ def answer(reply: Reply, menu: Menu, state: CallState | None = None) -> Response
     response = twiml_response(app, reply, menu)
     if records.flush_is_due():
         # Runs once the response has been sent, before the worker takes the next request.
-        response.call_on_close(records.flush)
+        response.call_on_close(records.flush_after_response)
     return response
 
 

@@ -16,7 +16,7 @@ from ivr.calls.models import Call
 from ivr.calls.recorder import CallRecorder
 from ivr.calls.store import upsert_calls, write_steps
 from tests.conftest import OPEN_HOURS, Clock, SignedClient, call_form
-from tests.database_faults import drop_pooled_connections
+from tests.database_faults import restart
 from tests.twiml import Doc
 
 SID = "CA" + "c" * 32
@@ -330,22 +330,23 @@ def test_a_long_caller_id_neither_breaks_the_record_nor_loses_other_calls(
     assert row_of(app).ended_at is not None
 
 
-def test_a_busy_worker_writes_records_after_responses_not_on_a_timer(app, signed) -> None:
+def test_each_step_is_written_once_its_response_is_sent_not_on_a_timer(app, signed) -> None:
+    """A worker killed between two requests loses nothing: the step of each response is written
+    in the gap after it, before the next request."""
     from sqlalchemy import func, select
 
     from ivr.calls.models import Call
-    from ivr.calls.recorder import FLUSH_SECONDS, INLINE_BATCH
+    from ivr.calls.recorder import IDLE_SECONDS
 
     main = Doc.parse(signed.post("/voice", call_form()).data).next_url()
     started = time.monotonic()
-    for n in range(INLINE_BATCH + 4):
+    for n in range(6):
         response = signed.post(main, call_form(f"CA{n:032d}", Digits="2"))
         assert response.status_code == 200
         response.close()  # what the server does once the body is sent
-    assert time.monotonic() - started < FLUSH_SECONDS, "too slow to tell the two writers apart"
-    with app.extensions["database"].transaction() as session:
-        written = session.scalar(select(func.count()).select_from(Call))
-    assert written >= INLINE_BATCH
+        with app.extensions["database"].transaction() as session:
+            assert session.scalar(select(func.count()).select_from(Call)) == n + 1
+    assert time.monotonic() - started < IDLE_SECONDS, "too slow to tell the two writers apart"
 
 
 def test_a_completion_that_cannot_be_written_leaves_the_login_in_place(
@@ -395,42 +396,48 @@ def test_a_login_that_cannot_be_ended_leaves_the_call_record_open(
     assert (row.ended_at, row.duration_seconds, row.final_status) == (None, None, None)
 
 
-def test_a_batch_that_cannot_be_written_is_dropped_and_the_next_one_writes(
+def test_steps_that_cannot_be_written_are_kept_and_written_when_the_database_takes_them(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A failed write loses that batch only: it is logged, the connection goes back clean and
-    the next batch lands."""
+    """A failed write loses nothing: it is logged, the connection goes back clean, the steps
+    are kept, and the next flush writes them with the newer ones."""
+
     database = app.extensions["database"]
+    recorder = CallRecorder(database, background=False)
     moment = utc(OPEN_HOURS)
+    other = "CA" + "e" * 32
     with database.engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE calls RENAME TO calls_away")
     try:
-        assert not write_steps(database, [
-            CallStepped(SID, ("principal", "cadastro"), "cadastro", None, moment)])
+        recorder.record(CallStepped(SID, ("principal", "cadastro"), "cadastro", None, moment))
+        recorder.flush()
+        assert not recorder.flush_is_due()  # no new try at every response meanwhile
     finally:
         with database.engine.begin() as connection:
             connection.exec_driver_sql("ALTER TABLE calls_away RENAME TO calls")
-    assert "could not write 1 call record steps; dropped" in caplog.text
-    other = "CA" + "e" * 32
-    assert write_steps(database, [
-        CallStepped(other, ("principal", "suporte"), "suporte", None, moment)])
-    assert row_of(app, other).path == "principal,suporte"
+    assert "could not write 1 call record steps" in caplog.text
     with database.transaction() as session:
         assert session.get(Call, SID) is None
+    recorder.record(CallStepped(other, ("principal", "suporte"), "suporte", None, moment))
+    recorder.flush()
+    assert row_of(app, other).path == "principal,suporte"
+    assert row_of(app).path == "principal,cadastro"
 
 
 def test_after_the_server_drops_its_connections_one_batch_is_lost_not_one_per_connection(
     app: Flask,
 ) -> None:
-    """A database restart costs one batch: the failure is seen as a lost connection and the
-    whole pool is refreshed, not one stale connection at a time."""
+    """A database restart costs one failed write (the recorder keeps that batch): the failure
+    is seen as a lost connection and the whole pool is refreshed, not one stale connection at a
+    time."""
     database = app.extensions["database"]
     moment = utc(OPEN_HOURS)
-    drop_pooled_connections(database.engine, 3)
+    restart(database)
 
     def batch(letter: str) -> list[Step]:
         return [CallStepped("CA" + letter * 32, ("principal", "suporte"), "suporte", None, moment)]
 
     written = [write_steps(database, batch(letter)) for letter in "abcd"]
     assert written == [False, True, True, True]
+    database.engine.dispose()  # the sessions' pool met the restart too: not what this tests
     assert row_of(app, "CA" + "d" * 32).path == "principal,suporte"

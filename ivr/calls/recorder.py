@@ -1,10 +1,12 @@
-"""Writes call records off the hot path.
+"""Writes call records off the hot path, each step as soon as its response is sent.
 
-Webhook handlers only append to an in-process queue. Busy workers write it in small batches in
-the gap after a response is sent; a background thread writes what a quiet worker leaves queued.
-No caller waits on the database; in exchange a worker killed outright loses the steps it
-queued in its last half second (``FLUSH_SECONDS``), more than the one step in flight that
-``docs/rules.md#call-records`` allows.
+A webhook handler only appends its step to an in-process queue; the worker writes what is
+queued in the gap after the response has gone out (``ivr.respond``), before it takes the next
+request. So no caller waits on the database, and a worker killed outright loses at most the
+step in flight (``docs/rules.md#call-records``): the one whose response was sent but not yet
+written. A batch that cannot be written (the database down or restarting) is kept and tried
+again every ``RETRY_SECONDS`` by a background thread, which also writes anything a worker left
+queued; steps kept longer than ``GIVE_UP_SECONDS`` are dropped, and logged.
 """
 
 from __future__ import annotations
@@ -21,22 +23,23 @@ from ivr.calls.store import write_steps
 
 log = logging.getLogger(__name__)
 
-# Busy workers write small batches in the gap after sending a response, so no second thread
-# competes with the caller's request for the CPU; the background thread writes what a quiet
-# worker leaves queued. 32 rows: the worker pauses about half as long as with 64 (the next
-# callers' tail latency) at no measurable cost in throughput; 16 was no better.
-INLINE_BATCH = 32
-FLUSH_SECONDS = 0.5
-MAX_BATCH = 500
+MAX_BATCH = 500  # rows per write
+RETRY_SECONDS = 1.0
+IDLE_SECONDS = 0.5  # how often the background thread looks for steps left queued
+GIVE_UP_SECONDS = 600.0
+MAX_KEPT = 100_000  # steps kept while the database is away (a few MB)
 
 
 class CallRecorder:
     def __init__(self, database: Database, *, background: bool = True) -> None:
-        """``background=False``: no writer thread, so steps are written only by ``flush()``
-        (and by busy workers after a response); what a test reads then never races a write."""
+        """``background=False``: no thread, so steps are written only by ``flush()`` (and after
+        responses); what a test reads then never races a write."""
         self.database = database
         self._background = background
         self._queue: queue.SimpleQueue[Step] = queue.SimpleQueue()
+        self._kept: list[Step] = []  # failed to write, oldest first
+        self._failing_since: float | None = None
+        self._retry_at = 0.0
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._flush_lock = threading.Lock()
@@ -50,57 +53,75 @@ class CallRecorder:
         self._queue.put(event)
 
     def flush_is_due(self) -> bool:
-        """Enough is queued to write in the gap after this response (see ``ivr.respond``)."""
-        return self._queue.qsize() >= INLINE_BATCH
+        """Something to write in the gap after this response (unless the database is failing
+        and its next try is not due: a worker does not pay a failed connect per request)."""
+        return not self._queue.empty() and time.monotonic() >= self._retry_at
+
+    def flush_after_response(self) -> None:
+        """``flush`` for the gap after a response: skipped if another thread of this worker is
+        writing (it, or the next response, takes what is queued)."""
+        self.flush(wait=False)
 
     # -- writer ---------------------------------------------------------------------------
 
     def _ensure_thread(self) -> None:
-        # gunicorn forks after the app is built: one writer per worker, started lazily.
+        # gunicorn forks after the app is built: one thread per worker, started lazily.
         if self._pid != os.getpid():
             self._pid = os.getpid()
             self._queue = queue.SimpleQueue()
+            self._kept = []
             self._thread = threading.Thread(target=self._run, name="call-recorder", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
-        while True:
-            try:
-                first = self._queue.get()
-            except Exception:  # noqa: BLE001 - interpreter shutting down
-                return
-            batch = [first]
-            # Gather what arrives within the flush window, then write all of it, so the queue
-            # cannot outgrow the writer however busy the worker is.
-            time.sleep(FLUSH_SECONDS)
-            if self._closed:
-                return  # close() wrote everything; this database may no longer be ours
-            while True:
+        while not self._closed:
+            time.sleep(IDLE_SECONDS)
+            pending = self._kept or not self._queue.empty()
+            if pending and time.monotonic() >= self._retry_at:
                 try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            for start in range(0, len(batch), MAX_BATCH):
-                self._write(batch[start:start + MAX_BATCH])
+                    self.flush(wait=False)
+                except Exception:  # noqa: BLE001 - interpreter shutting down
+                    return
 
     def close(self) -> None:
         """Write what is queued and stop writing (a worker shutting down, a test ending)."""
         self.flush()
         self._closed = True
 
-    def flush(self) -> None:
-        """Write whatever this worker has queued now (status callback, tests, shutdown)."""
-        batch: list[Step] = []
-        while True:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        if batch:
-            self._write(batch)
-
-    def _write(self, batch: list[Step]) -> None:
-        with self._flush_lock:
+    def flush(self, wait: bool = True) -> None:
+        """Write whatever this worker holds now (status callback, tests, shutdown)."""
+        if not self._flush_lock.acquire(blocking=wait):
+            return
+        try:
             if self._closed:
-                return
-            write_steps(self.database, batch)
+                return  # close() wrote everything; this database may no longer be ours
+            batch = self._kept
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._kept = []
+            for start in range(0, len(batch), MAX_BATCH):
+                if not write_steps(self.database, batch[start:start + MAX_BATCH]):
+                    self._keep(batch[start:])
+                    return
+            self._failing_since = None
+            self._retry_at = 0.0
+        finally:
+            self._flush_lock.release()
+
+    def _keep(self, unwritten: list[Step]) -> None:
+        now = time.monotonic()
+        self._failing_since = self._failing_since or now
+        self._retry_at = now + RETRY_SECONDS
+        if now - self._failing_since > GIVE_UP_SECONDS:
+            log.error("dropped %d call record steps: the database refused them for %.0f s",
+                      len(unwritten), now - self._failing_since)
+            self._failing_since = None
+            return
+        if len(unwritten) > MAX_KEPT:
+            log.error("dropped the %d oldest call record steps kept while the database is away",
+                      len(unwritten) - MAX_KEPT)
+            unwritten = unwritten[-MAX_KEPT:]
+        self._kept = unwritten

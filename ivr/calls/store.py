@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from database.session import Database
@@ -36,19 +37,24 @@ log = logging.getLogger(__name__)
 
 def write_steps(database: Database, events: Sequence[Step]) -> bool:
     """One upsert for the batch, in its own transaction. False (logged) when it failed: call
-    records never fail a call.
+    records never fail a call (the recorder keeps the batch and tries again).
 
-    A Core connection, not a Session: a busy worker runs this after every few dozen responses,
-    and the ORM's transaction bookkeeping cost more than the rows themselves. The Connection
-    still does what a raw driver connection would not: a lost server refreshes the whole pool
-    once, and a failed statement is rolled back before the connection goes back.
+    The reading Connection this thread holds (``Database.reading()``): on PostgreSQL it
+    autocommits, so the one upsert statement is the whole transaction, a single round trip,
+    where a Session or a pooled Connection took three (BEGIN, the upsert, COMMIT) and a checkout.
+    A failure gives the connection up, and a lost server refreshes the whole pool once.
     """
     try:
-        with database.engine.connect() as connection:
+        with database.reading() as connection:
             _upsert(connection, _merge(events))
-            connection.commit()
+            connection.commit()  # SQLite's driver opened a transaction; nothing on PostgreSQL
+    except DBAPIError as error:
+        # A database that is down or restarting says so at every try: one line, no traceback.
+        log.warning("could not write %d call record steps: %s", len(events),
+                    (str(error.orig or error).splitlines() or [type(error).__name__])[0][:200])
+        return False
     except Exception:
-        log.exception("could not write %d call record steps; dropped", len(events))
+        log.exception("could not write %d call record steps", len(events))
         return False
     return True
 
