@@ -90,8 +90,9 @@ def resume(endpoint: str | None, state: CallState | None, form: Form, cause: str
 
 
 def resume_retried(form: Form) -> Response:
-    """nginx's second try of a webhook that must not run twice: resumed where it was."""
-    return resume(request.endpoint, call_state(), form, "retried by the proxy")
+    """This request answered as a failed one: nginx's second try of a webhook that must not
+    run twice, or a webhook that lost its database connection."""
+    return resume(request.endpoint, call_state(), form, "answered as a failed webhook")
 
 
 def install(app: Flask) -> None:

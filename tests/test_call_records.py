@@ -441,3 +441,37 @@ def test_after_the_server_drops_its_connections_one_batch_is_lost_not_one_per_co
     assert written == [False, True, True, True]
     database.engine.dispose()  # the sessions' pool met the restart too: not what this tests
     assert row_of(app, "CA" + "d" * 32).path == "principal,suporte"
+
+
+def test_a_call_end_the_database_refused_is_written_once_it_is_back(
+    app: Flask, signed: SignedClient, demo_data: None
+) -> None:
+    """The provider sends the status callback once: the database away (here: the table) gets
+    the completion, and the end of the login with it, from the recorder when it is back."""
+    from auth.counters import bind_call_login
+    from auth.models import CallLogin, Contact
+
+    database = app.extensions["database"]
+    with database.transaction() as session:
+        maria = session.scalars(select(Contact).where(Contact.cpf == "52998224725")).one()
+        bind_call_login(session, SID, contact_id=maria.id, company_id=maria.company_id,
+                        now=datetime.now(UTC))
+    walk(signed, ["7"])
+    app.extensions["call_recorder"].flush()
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE calls RENAME TO calls_away")
+    try:
+        response = signed.post("/voice/status", call_form(SID, CallStatus="completed",
+                                                          CallDuration="30"))
+        assert response.status_code == 204
+    finally:
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE calls_away RENAME TO calls")
+    with database.transaction() as session:
+        assert session.get(Call, SID).final_status is None
+        assert session.get(CallLogin, SID) is not None
+    row = row_of(app)  # the recorder's next write
+    assert (row.final_status, row.duration_seconds, row.path) == ("completed", 30,
+                                                                  "principal,cadastro")
+    with database.transaction() as session:
+        assert session.get(CallLogin, SID) is None

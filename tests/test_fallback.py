@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from auth.models import LoginAttempt
 from tests.conftest import MARIA_CPF, MARIA_PASSWORD, Clock, SignedClient, call_form
+from tests.database_faults import restart
 from tests.test_voice_login import SID, post, to_team_login
 from tests.twiml import Doc
 
@@ -142,3 +143,19 @@ def test_a_foreign_or_garbled_url_starts_at_the_main_menu(
 def test_the_fallback_url_is_signed_like_the_rest(signed: SignedClient) -> None:
     form = call_form(SID, ErrorCode="11200", ErrorUrl=BASE + "/voice")
     assert signed.post("/voice/fallback", form, signature="wrong").status_code == 403
+
+
+def test_a_step_that_meets_a_connection_lost_in_a_database_restart_asks_again(
+    app: Flask, signed: SignedClient, demo_data: None
+) -> None:
+    """Not a person for everyone who keyed during a restart: the pool is fresh again, so the
+    caller hears the apology and the same prompt, and the next key goes through."""
+    doc = post(signed, "/voice")
+    for key in "22399":
+        doc = post(signed, doc.next_url(), key)
+    app.extensions["call_recorder"].flush()
+    restart(app.extensions["database"])
+    again = post(signed, doc.next_url(), "1")  # a node behind the login: asks the database
+    assert again.spoken() == f"{APOLOGY} {doc.spoken()}"
+    assert again.gather.attrib["action"] == doc.gather.attrib["action"]
+    assert post(signed, again.next_url(), "1").next_url().startswith("/voice/auth/login")

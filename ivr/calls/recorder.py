@@ -16,6 +16,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 
 from database.session import Database
 from ivr.calls.events import Step
@@ -38,6 +39,7 @@ class CallRecorder:
         self._background = background
         self._queue: queue.SimpleQueue[Step] = queue.SimpleQueue()
         self._kept: list[Step] = []  # failed to write, oldest first
+        self._jobs: list[Callable[[], None]] = []  # writes to try again after the steps
         self._failing_since: float | None = None
         self._retry_at = 0.0
         self._thread: threading.Thread | None = None
@@ -62,6 +64,13 @@ class CallRecorder:
         writing (it, or the next response, takes what is queued)."""
         self.flush(wait=False)
 
+    def retry_later(self, job: Callable[[], None]) -> None:
+        """Run ``job`` (a write that raised for want of the database) after the steps held
+        now, again at every try until it succeeds (a status callback's completion)."""
+        with self._flush_lock:
+            self._jobs.append(job)
+            self._retry_at = self._retry_at or time.monotonic() + RETRY_SECONDS
+
     # -- writer ---------------------------------------------------------------------------
 
     def _ensure_thread(self) -> None:
@@ -70,13 +79,14 @@ class CallRecorder:
             self._pid = os.getpid()
             self._queue = queue.SimpleQueue()
             self._kept = []
+            self._jobs = []
             self._thread = threading.Thread(target=self._run, name="call-recorder", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
         while not self._closed:
             time.sleep(IDLE_SECONDS)
-            pending = self._kept or not self._queue.empty()
+            pending = self._kept or self._jobs or not self._queue.empty()
             if pending and time.monotonic() >= self._retry_at:
                 try:
                     self.flush(wait=False)
@@ -106,6 +116,14 @@ class CallRecorder:
                 if not write_steps(self.database, batch[start:start + MAX_BATCH]):
                     self._keep(batch[start:])
                     return
+            while self._jobs:
+                try:
+                    self._jobs[0]()
+                except Exception as error:  # noqa: BLE001 - kept, tried again, logged
+                    log.warning("a write kept for later failed again: %s", type(error).__name__)
+                    self._keep([])
+                    return
+                self._jobs.pop(0)
             self._failing_since = None
             self._retry_at = 0.0
         finally:
@@ -116,9 +134,11 @@ class CallRecorder:
         self._failing_since = self._failing_since or now
         self._retry_at = now + RETRY_SECONDS
         if now - self._failing_since > GIVE_UP_SECONDS:
-            log.error("dropped %d call record steps: the database refused them for %.0f s",
-                      len(unwritten), now - self._failing_since)
+            log.error("dropped %d call record steps and %d other writes: the database refused "
+                      "them for %.0f s", len(unwritten), len(self._jobs),
+                      now - self._failing_since)
             self._failing_since = None
+            self._jobs = []
             return
         if len(unwritten) > MAX_KEPT:
             log.error("dropped the %d oldest call record steps kept while the database is away",
