@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from database.flask_ext import get_db
 from database.flask_ext import init_app as init_database
 from importer.sections import ImportSection
 from ivr.calls.recorder import CallRecorder
+from ivr.calls.spool import Spool
 from ivr.registry import MenuRegistry
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ def register_extensions(app: Flask) -> None:
     app.extensions["menu_registry"] = MenuRegistry(
         Path(str(app.config["MENUS_FILE"])), float(app.config["MENU_RELOAD_SECONDS"])
     )
-    app.extensions["call_recorder"] = CallRecorder(database)
+    app.extensions["call_recorder"] = CallRecorder(database, spool=Spool(spool_directory(app)))
     app.extensions["import_sections"] = import_sections()
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
@@ -95,6 +97,13 @@ def register_extensions(app: Flask) -> None:
 
     install(app)
     install_fallback(app)
+
+
+def spool_directory(app: Flask) -> Path:
+    """Where workers keep the call record steps not yet written: one directory per database,
+    in the instance folder (shared by the instances of one machine)."""
+    digest = hashlib.sha256(str(app.config["DATABASE_URL"]).encode()).hexdigest()[:16]
+    return Path(app.instance_path) / "call-steps" / digest
 
 
 def import_sections() -> list[ImportSection]:

@@ -91,6 +91,10 @@ def post_worker_init(worker: object) -> None:
     import sys
 
     sys.setswitchinterval(0.001)
+    # The call recorder's writer starts now: it writes what a killed worker left (its spool).
+    app = getattr(worker, "wsgi", None)
+    if app is not None and "call_recorder" in getattr(app, "extensions", {}):
+        app.extensions["call_recorder"].start()
 
 
 def worker_exit(server: object, worker: object) -> None:

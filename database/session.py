@@ -108,17 +108,15 @@ class Database:
         """The engine of ``reading()``."""
         # SQLite's driver opens no transaction for a SELECT: its one engine serves. On
         # PostgreSQL the connections that stay in autocommit have a pool of their own, so none
-        # switches modes at each checkout. Their only writes are call records, one statement
-        # after each response: they do not wait for the disk flush (waiting tripled a menu
-        # step's time; a server crash, not a restart, may lose the last half second of them).
+        # switches modes at each checkout. Their only writes are the call records' batches,
+        # one statement each.
         if self._read_engine is None:
             if self.url.startswith("sqlite"):
                 self._read_engine = self.engine
             else:
                 self._read_engine = create_engine(
                     self.url, hide_parameters=True, pool_recycle=RECYCLE_SECONDS,
-                    isolation_level="AUTOCOMMIT", connect_args={
-                        "connect_timeout": 3, "options": "-c synchronous_commit=off"})
+                    isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         return self._read_engine
 
     def dispose(self) -> None:

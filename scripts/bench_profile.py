@@ -31,7 +31,7 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file: the project's packages live one level up
 
-from ivr.calls.recorder import IDLE_SECONDS  # noqa: E402
+from ivr.calls.recorder import FLUSH_SECONDS  # noqa: E402
 from scripts.bench import (  # noqa: E402
     AUTH_TOKEN,
     BCRYPT_COST,
@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stats.sort_stats("cumulative").print_stats(args.top)
             stats.sort_stats("tottime").print_stats(args.top)
         # Let the call recorder's writer finish before the scratch database goes away.
-        time.sleep(2 * IDLE_SECONDS)
+        time.sleep(2 * FLUSH_SECONDS)
         app.extensions["call_recorder"].flush()
         app.extensions["database"].dispose()
     return 0
