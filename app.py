@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from database.flask_ext import get_db
 from database.flask_ext import init_app as init_database
 from importer.sections import ImportSection
 from ivr.calls.recorder import CallRecorder
-from ivr.calls.spool import Spool
+from ivr.calls.spool import Spool, spool_directory
 from ivr.registry import MenuRegistry
 
 log = logging.getLogger(__name__)
@@ -85,7 +84,9 @@ def register_extensions(app: Flask) -> None:
     app.extensions["menu_registry"] = MenuRegistry(
         Path(str(app.config["MENUS_FILE"])), float(app.config["MENU_RELOAD_SECONDS"])
     )
-    app.extensions["call_recorder"] = CallRecorder(database, spool=Spool(spool_directory(app)))
+    spool = Path(str(app.config.get("CALL_SPOOL_DIR") or spool_directory(
+        Path(app.instance_path), str(app.config["DATABASE_URL"]))))
+    app.extensions["call_recorder"] = CallRecorder(database, spool=Spool(spool))
     app.extensions["import_sections"] = import_sections()
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
@@ -97,13 +98,6 @@ def register_extensions(app: Flask) -> None:
 
     install(app)
     install_fallback(app)
-
-
-def spool_directory(app: Flask) -> Path:
-    """Where workers keep the call record steps not yet written: one directory per database,
-    in the instance folder (shared by the instances of one machine)."""
-    digest = hashlib.sha256(str(app.config["DATABASE_URL"]).encode()).hexdigest()[:16]
-    return Path(app.instance_path) / "call-steps" / digest
 
 
 def import_sections() -> list[ImportSection]:

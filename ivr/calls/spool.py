@@ -13,6 +13,7 @@ reach another database.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -28,6 +29,13 @@ from ivr.calls.events import CallStarted, CallStepped, Step
 log = logging.getLogger(__name__)
 
 SUFFIX = ".steps"
+
+
+def spool_directory(instance: Path, database_url: str) -> Path:
+    """Where workers keep the steps not yet written: one directory per database, in the
+    instance folder (shared by the instances of one machine)."""
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+    return instance / "call-steps" / digest
 
 
 class Spool:

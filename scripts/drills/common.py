@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr.calls.spool import spool_directory
 from scripts.cluster import ROOT, Cluster, free_port
 from scripts.drills.traffic import AUTH_TOKEN, Findings, Traffic, drill_contacts, examine
 
@@ -163,6 +164,8 @@ class Layout:
         if self.cluster is not None:
             self.cluster.stop()
         self.postgres.remove()
+        # What killed workers left that no other worker took (the database is gone now).
+        shutil.rmtree(spool_directory(ROOT / "instance", self.postgres.url), ignore_errors=True)
         if self.options.keep:
             print(f"logs kept in {self.work}")
         else:
