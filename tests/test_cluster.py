@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr.calls.spool import spool_directory
 from tests import nginx
 from tests.conftest import AUTH_TOKEN, call_form, reset_postgres
 from tests.e2e import IN_HOURS
@@ -90,3 +92,5 @@ def test_make_cluster_serves_calls_survives_an_instance_and_stops_everything() -
     assert process.returncode == 0
     assert not any(listening(p) for p in [port, *instances])
     reset_postgres(url)
+    # Steps the killed instance left and nobody wrote must not reach another test's database.
+    shutil.rmtree(spool_directory(ROOT / "instance", url), ignore_errors=True)
