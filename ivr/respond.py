@@ -22,26 +22,28 @@ def answer(reply: Reply, menu: Menu, state: CallState | None = None) -> Response
     """Record where ``reply`` takes the call from ``state`` (None: a new call), then answer."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
     records: CallRecorder = app.extensions["call_recorder"]
-    record_step(records, app, reply, state)
-    response = twiml_response(app, reply, menu)
-    if records.flush_is_due():
-        # Runs once the response has been sent, before the worker takes the next request.
-        response.call_on_close(records.flush_after_response)
-    return response
+    if record_step(records, app, reply, state):
+        # Once the response has been sent, before the worker takes the next request.
+        response = twiml_response(app, reply, menu)
+        response.call_on_close(records.answered)
+        return response
+    return twiml_response(app, reply, menu)
 
 
 def record_step(records: CallRecorder, app: Flask, reply: Reply, state: CallState | None
-                ) -> None:
+                ) -> bool:
+    """Note the step ``reply`` takes, if the record needs it (True)."""
     call_sid: str = g.get("call_sid", "")
     here = reached(state, reply) if call_sid else None
     if here is None:
-        return
+        return False
     form = g.get("form") or {}
     # The start time comes from the status callback (end minus duration).
     caller = CallStarted(call_sid, caller_number(form.get("From")),
                          caller_number(form.get("To")), None)
     records.record(CallStepped(call_sid, here.path, here.node, reply.outcome,
                                app.config["CLOCK"](), caller))
+    return True
 
 
 def twiml_response(app: Flask, reply: Reply, menu: Menu) -> Response:

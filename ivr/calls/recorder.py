@@ -1,11 +1,13 @@
 """Writes call records off the hot path.
 
-Webhook handlers only append to an in-process queue, and to the worker's spool file
-(``ivr.calls.spool``): a worker killed outright loses no step it queued, another worker writes
-them. Busy workers write the queue in small batches in the gap after a response is sent; a
-background thread writes what a quiet worker leaves queued, writes dead workers' spool files,
-and tries again what the database refused (down or restarting): those steps are kept, in memory
-and in the spool, until it takes them, or dropped (logged) after ``GIVE_UP_SECONDS``.
+Webhook handlers note their step; once the response has been sent, it goes to the worker's
+spool file (``ivr.calls.spool``) and to an in-process queue. A worker killed outright loses no
+step it answered (another worker writes its spool), and the step of a request it was killed in
+is not kept: the proxy's second try records it once, elsewhere. Busy workers write the queue in
+small batches in the gap after a response is sent; a background thread writes what a quiet
+worker leaves queued, writes dead workers' spool files, and tries again what the database
+refused (down or restarting): those steps are kept, in memory and in the spool, until it takes
+them, or dropped (logged) after ``GIVE_UP_SECONDS``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class CallRecorder:
         self.spool = spool
         self._background = background
         self._queue: queue.SimpleQueue[Step] = queue.SimpleQueue()
+        self._answering: list[Step] = []  # noted by the request being answered
         self._kept: list[Step] = []  # refused by the database, oldest first
         self._jobs: list[Callable[[], None]] = []  # writes to try again after the steps
         self._failing_since: float | None = None
@@ -59,21 +62,25 @@ class CallRecorder:
     # -- hot path -------------------------------------------------------------------------
 
     def record(self, event: Step) -> None:
+        """Note a step of the request being answered; ``answered()`` keeps it."""
         if self._background:
             self._ensure_thread()
-        if self.spool is not None:
-            self.spool.append(event)
-        self._queue.put(event)
+        self._answering.append(event)
 
-    def flush_is_due(self) -> bool:
-        """Enough is queued to write in the gap after this response (see ``ivr.respond``),
-        unless the database is failing and its next try is not due."""
-        return self._queue.qsize() >= INLINE_BATCH and time.monotonic() >= self._retry_at
+    def answered(self) -> None:
+        """The response has been sent: its steps to the spool and the queue, and a batch
+        written in the gap before the next request when enough is queued (unless the database
+        is failing and its next try is not due)."""
+        self._take_answered()
+        if self._queue.qsize() >= INLINE_BATCH and time.monotonic() >= self._retry_at:
+            self.flush(wait=False)
 
-    def flush_after_response(self) -> None:
-        """``flush`` for the gap after a response: skipped if this worker's thread is writing
-        (it takes what is queued)."""
-        self.flush(wait=False)
+    def _take_answered(self) -> None:
+        answering, self._answering = self._answering, []
+        for event in answering:
+            if self.spool is not None:
+                self.spool.append(event)
+            self._queue.put(event)
 
     def retry_later(self, job: Callable[[], None]) -> None:
         """Run ``job`` (a write that raised for want of the database) after the steps held
@@ -95,6 +102,7 @@ class CallRecorder:
         if self._pid != os.getpid():
             self._pid = os.getpid()
             self._queue = queue.SimpleQueue()
+            self._answering = []
             self._kept = []
             self._jobs = []
             self._thread = threading.Thread(target=self._run, name="call-recorder", daemon=True)
@@ -110,7 +118,7 @@ class CallRecorder:
                 time.sleep(FLUSH_SECONDS)
                 pending = self._kept or self._jobs or not self._queue.empty()
                 if pending and time.monotonic() >= self._retry_at:
-                    self.flush(wait=False)
+                    self.flush(wait=False, answering=False)
             except Exception:  # noqa: BLE001 - interpreter shutting down
                 return
 
@@ -131,8 +139,12 @@ class CallRecorder:
         if self.spool is not None:
             self.spool.close()
 
-    def flush(self, wait: bool = True) -> None:
-        """Write whatever this worker holds now (status callback, tests, shutdown)."""
+    def flush(self, wait: bool = True, answering: bool = True) -> None:
+        """Write whatever this worker holds now (status callback, tests, shutdown); with
+        ``answering=False`` (the writer thread), not the steps of a request still being
+        answered."""
+        if answering:
+            self._take_answered()
         if not self._flush_lock.acquire(blocking=wait):
             return
         try:

@@ -2,11 +2,13 @@
 killed outright loses none of them: the kernel keeps what a process wrote, and another worker
 writes a dead worker's file to the database.
 
-Each worker appends every step it queues (one ``write`` of one line, a few microseconds) and
-empties its file once the database has everything it appended. It holds an exclusive ``flock``
-on the file for its life; the kernel releases it when the process dies, however it dies, so a
-file whose lock can be taken belongs to a dead worker: its steps are written and the file
-removed. The files live in a directory per database, so a test's or a drill's steps never
+Each worker appends every step it queues (one ``write`` of one line, a few microseconds). Steps
+reach the database in the order they were queued, so after each batch the worker appends how
+many of the file's steps the database has (a mark), and empties the file once it has them all:
+a dead worker's file is written from its last mark on, never twice. A worker holds an exclusive
+``flock`` on its file for its life; the kernel releases it when the process dies, however it
+dies, so a file whose lock can be taken belongs to a dead worker: its steps are written and the
+file removed. The files live in a directory per database, so a test's or a drill's steps never
 reach another database.
 """
 
@@ -58,12 +60,17 @@ class Spool:
             self._appended += 1
 
     def written(self, count: int) -> None:
-        """``count`` more steps are in the database: the file is emptied once all are."""
+        """The ``count`` oldest steps not yet written are in the database: marked so, and the
+        file emptied once all are."""
         with self._lock:
             self._written += count
-            if self._fd is not None and self._written >= self._appended:
+            if self._fd is None or self._pid != os.getpid():
+                return
+            if self._written >= self._appended:
                 os.ftruncate(self._fd, 0)
                 self._appended = self._written = 0
+            else:
+                os.write(self._fd, json.dumps(["w", self._written]).encode() + b"\n")
 
     def close(self) -> None:
         """A worker leaving with everything written: its file goes."""
@@ -148,15 +155,20 @@ def _started(started: CallStarted) -> list[object]:
 
 
 def decode(data: bytes) -> list[Step]:
-    """The steps of a file; a line cut short by the kill, or not ours, is skipped."""
+    """The steps of a file the database does not have yet (those after the last mark); a line
+    cut short by the kill, or not ours, is skipped."""
     steps: list[Step] = []
+    written = 0
     for line in data.split(b"\n"):
         try:
             fields = json.loads(line)
+            if fields[0] == "w":
+                written = max(written, int(fields[1]))
+                continue
             steps.append(_step(fields))
         except (ValueError, TypeError, IndexError, KeyError, AttributeError):
             continue
-    return steps
+    return steps[written:]
 
 
 def _step(fields: list[object]) -> Step:
