@@ -35,8 +35,11 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python scripts/bench.py
 
+# make call ARGS="--keys 7 --at 2026-12-01T10:00:00-03:00": in-process, no server needed
 call: $(BIN)/.installed
-	$(BIN)/flask call
+	$(BIN)/flask db upgrade
+	$(BIN)/flask data import demo/demo-data.json
+	$(BIN)/flask call $(ARGS)
 
 # nginx on 127.0.0.1:$(PORT) (8080) in front of $(INSTANCES) (2) instances on DATABASE_URL
 # (PostgreSQL), in the foreground until Ctrl-C: scripts/cluster.py.

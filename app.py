@@ -12,6 +12,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin.setup import require_secret_key
 from config import ServerConfig
 from database import Database
 from database.flask_ext import get_db
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     register_config(app, config, overrides or {})
     register_logging(app)
     register_extensions(app)
+    require_secret_key(app)  # an admin exists: no start without the key that signs its sessions
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -57,6 +59,7 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         BCRYPT_ROUNDS=config.bcrypt_rounds,
         MENU_RELOAD_SECONDS=config.menu_reload_seconds,
         CLOCK=_clock(config.frozen_time),
+        SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
@@ -110,6 +113,7 @@ def import_sections() -> list[ImportSection]:
 
 
 def register_blueprints(app: Flask) -> None:
+    from admin import setup as admin_setup
     from auth import subscriptions as auth_subscriptions
     from auth.views import bp as auth_bp
     from ivr.views import bp as ivr_bp
@@ -118,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ivr_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
+    admin_setup.init_app(app)
     # ivr imports neither auth nor tickets: auth answers its login question and hears its calls end.
     auth_subscriptions.install(app)
 
@@ -139,18 +144,20 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from admin.cli import admins_cli
     from auth.cli import contacts_cli
     from importer.cli import data_cli
     from ivr.cli import menus_cli
-    from ivr.simulator import call_cli
+    from ivr.simulator import call_command
     from tickets.cli import tickets_cli
 
     app.cli.add_command(menus_cli)
-    app.cli.add_command(call_cli)
+    app.cli.add_command(call_command(create_app, shutdown))  # builds its own app in-process
     app.cli.add_command(db_cli)
     app.cli.add_command(contacts_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(tickets_cli)
+    app.cli.add_command(admins_cli)
 
 
 @click.group("db", help="Database schema.")

@@ -29,6 +29,7 @@ _DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _USER_INFO = re.compile(r"//[^/?#]*@")
 _HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+")
 _TIME_EXAMPLE = "2026-12-01T10:00:00-03:00"
+SECRET_KEY_MIN_LENGTH = 32
 
 T = TypeVar("T")
 
@@ -151,6 +152,16 @@ class Environment:
                 name, raw, "is not HOST:PORT (e.g. 127.0.0.1:8000), unix:PATH or fd://N", default)
         return raw
 
+    def secret(self, name: str, min_length: int) -> str | None:
+        """A key of at least ``min_length`` characters; never shown in a message."""
+        raw = self._trimmed(name)
+        if raw is not None and len(raw) < min_length:
+            self.problems.append(f"{name}: too short (use at least {min_length} random "
+                                 "characters, e.g. python -c 'import secrets; "
+                                 "print(secrets.token_hex(32))')")
+            return None
+        return raw
+
     def _trimmed(self, name: str) -> str | None:
         value = self.text(name)
         return None if value is None else value.strip()
@@ -213,6 +224,7 @@ class ServerConfig:
     bcrypt_rounds: int = 12
     menu_reload_seconds: float = 1.0
     frozen_time: datetime | None = None
+    secret_key: str | None = None  # signs the /admin/ session; required once an admin exists
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
@@ -240,4 +252,5 @@ class ServerConfig:
             bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, minimum=10, maximum=14),
             menu_reload_seconds=env.seconds("MENU_RELOAD_SECONDS", 1.0),
             frozen_time=env.aware_time("IVR_FROZEN_TIME"),
+            secret_key=env.secret("SECRET_KEY", SECRET_KEY_MIN_LENGTH),
         )

@@ -17,6 +17,9 @@ import pytest
 from flask import Flask
 
 from database.migrate import upgrade
+from ivr import registry as registry_module
+from ivr.menu import Menu
+from ivr.registry import MenuRegistry
 from tests.conftest import AUTH_TOKEN, ROOT, SignedClient, call_form
 from tests.server import Gunicorn, ProviderClient
 from tests.twiml import Doc
@@ -79,9 +82,10 @@ def test_a_bad_edit_is_refused_and_the_last_good_menu_keeps_serving(
     text = menus_file.read_text(encoding="utf-8")
     lines = text.splitlines()
     # A new prompt together with an option to a node that does not exist.
-    option = lines.index('      "1": consulta_chamado') + 1
-    edit(menus_file, '      "1": consulta_chamado\n',
-         '      "1": consulta_chamado\n      "5": ouvidoria\n')
+    option = lines.index('      "2": {label: a linha de produtos RM, goto: linha_rm}') + 1
+    edit(menus_file, '      "2": {label: a linha de produtos RM, goto: linha_rm}\n',
+         '      "2": {label: a linha de produtos RM, goto: linha_rm}\n'
+         '      "5": {label: a ouvidoria, goto: ouvidoria}\n')
     edit(menus_file, OLD_GREETING, NEW_GREETING)
     # Either edit alone is refused for the same reason.
     menu = settled(app, lambda menu: menu["refused_edit"] is not None)
@@ -99,7 +103,7 @@ def test_a_bad_edit_is_refused_and_the_last_good_menu_keeps_serving(
     assert doc.dial_target() == "+5511900000007"
 
     # Fixing the file clears the refusal and serves the edit.
-    edit(menus_file, '      "5": ouvidoria\n', "")
+    edit(menus_file, '      "5": {label: a ouvidoria, goto: ouvidoria}\n', "")
     menu = settled(app, lambda menu: menu["version"] != version)
     assert menu["refused_edit"] is None
     assert menu["version"] != version
@@ -149,7 +153,7 @@ def test_a_call_whose_node_vanished_hears_an_apology_and_the_main_menu(
     end = text.index("  linha_rm:\n")
     menus_file.write_text(text[:start] + text[end:], encoding="utf-8")
     version = health(app)["menu"]["version"]
-    edit(menus_file, '      "2": suporte\n', '      "2": linha_rm\n')
+    edit(menus_file, '        goto: suporte\n', '        goto: linha_rm\n')
     menu = settled(app, lambda menu: menu["version"] != version and menu["refused_edit"] is None)
     assert menu["refused_edit"] is None and menu["version"] != version
     doc = Doc.parse(signed.post(at_suporte, call_form(SID, Digits="2")).data)
@@ -170,7 +174,7 @@ def test_a_dial_result_for_a_vanished_transfer_restarts(
     dialed = doc.next_url()
     assert dialed.startswith("/voice/dialed?s=cadastro.")
     edit(menus_file, "  cadastro:                    # option 7", "  cadastro_novo:  # option 7")
-    edit(menus_file, '      "7": cadastro\n', '      "7": cadastro_novo\n')
+    edit(menus_file, '        goto: cadastro\n', '        goto: cadastro_novo\n')
     version = health(app)["menu"]["version"]
     edit(menus_file, "    cadastro: cadastro\n", "    cadastro: cadastro_novo\n")
     menu = settled(app, lambda menu: menu["version"] != version and menu["refused_edit"] is None)
@@ -247,7 +251,7 @@ def test_every_worker_serves_the_edit_within_seconds(served: tuple[Gunicorn, Pat
     assert across_both_workers(lambda g: NEW_GREETING in g and OLD_GREETING not in g) >= 24
 
     # A bad edit is refused by every worker; the good menu keeps serving everywhere.
-    edit(menus, '      "7": cadastro\n', '      "7": cadastro\n      "7": atendente\n')
+    edit(menus, '        goto: cadastro\n', '        goto: cadastro\n      "7": atendente\n')
     time.sleep(1.0)
     across_both_workers(lambda g: NEW_GREETING in g)
     for _ in range(10):
@@ -288,3 +292,60 @@ def test_a_menu_file_too_large_is_refused_unread(
     assert menu["refused_edit"]["problems"] == [
         f"{menus_file}:1: the file is larger than 256 KiB; a menu is far smaller"]
     assert OLD_GREETING in greeting(signed)
+
+
+def _registry_mid_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                        seen_while_reading: str) -> tuple[MenuRegistry, Path, str]:
+    """A registry whose next load reads ``seen_while_reading`` while an editor, writing in place,
+    finishes the real edit during that read."""
+    path = tmp_path / "menus.yaml"
+    shutil.copy(ROOT / "menus.yaml", path)
+    registry = MenuRegistry(path, check_interval=3600)  # checked by hand, no watcher
+    edited = path.read_text(encoding="utf-8").replace(OLD_GREETING, NEW_GREETING)
+    path.write_text(seen_while_reading, encoding="utf-8")
+    real_load = registry_module.load_menu
+    editor_done = False
+
+    def load_while_the_editor_finishes(file: Path) -> Menu:
+        nonlocal editor_done
+        try:
+            return real_load(file)
+        finally:
+            if not editor_done:
+                editor_done = True
+                file.write_text(edited, encoding="utf-8")
+                os.utime(file, ns=(time.time_ns() + 2_000_000_000,) * 2)
+
+    monkeypatch.setattr(registry_module, "load_menu", load_while_the_editor_finishes)
+    return registry, path, edited
+
+
+def principal_prompt(registry: MenuRegistry) -> str:
+    return str(getattr(registry.current().node("principal"), "prompt", ""))
+
+
+def test_a_file_read_empty_while_an_editor_writes_it_is_not_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry, _, _ = _registry_mid_write(tmp_path, monkeypatch, seen_while_reading="")
+    registry.check()
+    assert registry.refused is None  # judged again once the editor is done, not refused
+    registry.check()
+    assert registry.refused is None
+    assert NEW_GREETING in principal_prompt(registry)
+
+
+def test_a_file_read_half_written_is_not_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first lines alone may be a menu of their own: it must not be served in between.
+    small = ("settings: {main_menu: principal}\n"
+             "nodes:\n"
+             "  principal: {type: menu, prompt: Metade., direct_entry: {digits: 8, goto: fim}}\n"
+             "  fim: {type: message, say: Tchau.}\n")
+    registry, _, _ = _registry_mid_write(tmp_path, monkeypatch, seen_while_reading=small)
+    first = registry.current().version
+    registry.check()
+    assert registry.current().version == first
+    registry.check()
+    assert NEW_GREETING in principal_prompt(registry)

@@ -15,6 +15,7 @@ from database.flask_ext import get_db, request_session
 from ivr import engine
 from ivr.action_urls import call_state, query_counter, query_value
 from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
+from ivr.calls.steps import TICKET_FOUND, TICKET_NOT_FOUND, dial_result
 from ivr.current import now, registry
 from ivr.menu import Menu
 from ivr.provider import Form, provider_webhook
@@ -52,14 +53,14 @@ class Visit:
     def keys(self) -> str:
         return self.form.get("Digits", "").strip()[:16]
 
-    def reply(self, reply: Reply) -> Response:
+    def reply(self, reply: Reply, result: str | None = None) -> Response:
         if flow.records_message(reply) and self.ticket is not None and self.caller is not None:
             # The recording's callback may come after the call: it finds the ticket here.
             session = request_session()
             service.offer_voice_message(session, g.call_sid, self.ticket.id,
                                         self.caller.contact_id, now())
             session.commit()
-        return answer(reply, self.menu, self.state)
+        return answer(reply, self.menu, self.state, result=result)
 
     def orm_ticket(self) -> Ticket | None:
         """The ticket as an ORM object, to change it."""
@@ -111,8 +112,9 @@ def status(visit: Visit) -> Response:
     if not visit.state.entry:
         return visit.reply(flow.ask_number(visit.menu, visit.state))
     if visit.ticket is None:
-        return visit.reply(flow.not_found(visit.menu, visit.state, now(), 0))
-    return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now()))
+        return visit.reply(flow.not_found(visit.menu, visit.state, now(), 0), TICKET_NOT_FOUND)
+    return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now()),
+                       TICKET_FOUND)
 
 
 def _keyed_number(form: Form, state: CallState) -> str:
@@ -133,9 +135,11 @@ def number(visit: Visit) -> Response:
     if keys == settings.main_menu_key:
         return visit.reply(flow.back_to_main(visit.menu, visit.state, now()))
     if visit.ticket is None:
-        return visit.reply(flow.not_found(visit.menu, visit.state, now(), misses))
+        return visit.reply(flow.not_found(visit.menu, visit.state, now(), misses),
+                           TICKET_NOT_FOUND)
     state = visit.state.with_entry(visit.ticket.number)
-    return answer(flow.ticket_menu(visit.menu, state, visit.ticket, now()), visit.menu, state)
+    return answer(flow.ticket_menu(visit.menu, state, visit.ticket, now()), visit.menu, state,
+                  result=TICKET_FOUND)
 
 
 @bp.post("/action")
@@ -155,19 +159,20 @@ def confirm(visit: Visit) -> Response:
         return _gone(visit)
     change = query_value("a") or ""
     keys = visit.keys()
-    if change not in flow.CONFIRM_TEXT:
+    wording = visit.menu.wording
+    if change not in flow.CHANGES:
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
-                                            say(flow.CANCELLED), full=False))
+                                            say(wording.ticket_cancelled), full=False))
     if str(ticket.version) != query_value("v"):
         # Changed since the caller chose (a replayed confirmation, or the team's import).
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
-                                            say(flow.CHANGED_SINCE), full=False))
+                                            say(wording.ticket_changed_since), full=False))
     if keys == visit.menu.settings.repeat_key:
         return visit.reply(flow.ask_confirmation(visit.menu, visit.state, change,
                                                  ticket.version, query_value("r") or ""))
-    if keys != "1":
+    if keys != flow.CONFIRM_KEY:
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
-                                            say(flow.CANCELLED), full=False))
+                                            say(wording.ticket_cancelled), full=False))
     session = request_session()
     moment = now()
     contact = visit.caller.contact_id
@@ -186,7 +191,7 @@ def confirm(visit: Visit) -> Response:
         if fresh is None:
             return _gone(visit)
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, fresh, moment,
-                                            say(f"Não foi possível concluir: {refused.reason}."),
+                                            flow.refused(visit.menu, refused.reason),
                                             full=False))
     return visit.reply(flow.after_change(visit.menu, visit.state, ticket, change, moment))
 
@@ -200,7 +205,8 @@ def reason(visit: Visit) -> Response:
         if visit.ticket is None:
             return _gone(visit)
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now(),
-                                            say(flow.CANCELLED), full=False))
+                                            say(visit.menu.wording.ticket_cancelled),
+                                            full=False))
     if visit.ticket is None:
         return _gone(visit)
     return visit.reply(flow.ask_confirmation(visit.menu, visit.state, "reject",
@@ -212,8 +218,8 @@ def reason(visit: Visit) -> Response:
 def offer(visit: Visit) -> Response:
     if visit.ticket is None:
         return _gone(visit)
-    if visit.keys() == "1":
-        return visit.reply(flow.leave_message(visit.state, visit.ticket))
+    if visit.keys() == flow.RECORD_KEY:
+        return visit.reply(flow.leave_message(visit.menu, visit.state, visit.ticket))
     return visit.reply(flow.back_to_main(visit.menu, visit.state, now()))
 
 
@@ -221,22 +227,24 @@ def offer(visit: Visit) -> Response:
 @ticket_webhook()
 def specialist_dialed(visit: Visit) -> Response:
     return _after_dial(visit, lambda ticket: flow.to_team(
-        visit.menu, visit.state, ticket, now(), say("O especialista não pôde atender.")))
+        visit.menu, visit.state, ticket, now(),
+        say(visit.menu.wording.ticket_specialist_no_answer)))
 
 
 @bp.post("/team-dialed")
 @ticket_webhook()
 def team_dialed(visit: Visit) -> Response:
     return _after_dial(visit, lambda ticket: flow.leave_message(
-        visit.state, ticket, say(flow.NO_ANSWER)))
+        visit.menu, visit.state, ticket, say(visit.menu.wording.ticket_no_answer)))
 
 
 def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply]) -> Response:
-    if visit.form.get("DialCallStatus", "") in engine.ANSWERED:
-        return visit.reply(Reply(then=Hangup()))
+    status = visit.form.get("DialCallStatus", "")
+    if status in engine.ANSWERED:
+        return visit.reply(Reply(then=Hangup()), dial_result(status))
     if visit.ticket is None:
         return _gone(visit)
-    return visit.reply(unanswered(visit.ticket))
+    return visit.reply(unanswered(visit.ticket), dial_result(status))
 
 
 @bp.post("/message")
@@ -253,7 +261,7 @@ def message(form: Form) -> Response:
     ticket = ticket_to_change(session, slot[0]) if slot is not None else None
     if ticket is None or slot is None or not recording.startswith(("https://", "http://")):
         session.commit()  # the slot is taken either way
-        return answer(Reply(speech=say("Até logo."), then=Hangup()), menu, state)
+        return answer(Reply(speech=say(menu.wording.goodbye), then=Hangup()), menu, state)
     try:
         service.attach_voice_message(session, ticket, slot[1], g.call_sid, moment, recording)
         session.commit()
@@ -261,7 +269,7 @@ def message(form: Form) -> Response:
         session.rollback()
         log.warning("voice message for ticket %s not attached: %s", ticket.number,
                     refused.reason)
-        text = flow.MESSAGE_NOT_SAVED.format(reason=refused.reason)
+        text = menu.wording.ticket_message_not_saved.format(reason=refused.reason)
         return answer(Reply(speech=say(text), then=Hangup()), menu, state)
-    return answer(Reply(speech=say(flow.MESSAGE_SAVED), then=Hangup(),
+    return answer(Reply(speech=say(menu.wording.ticket_message_saved), then=Hangup(),
                         outcome=Outcome("voicemail", f"ticket:{ticket.number}")), menu, state)

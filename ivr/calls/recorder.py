@@ -28,9 +28,12 @@ log = logging.getLogger(__name__)
 
 # Busy workers write small batches in the gap after sending a response, so no second thread
 # competes with the caller's request for the CPU; the background thread writes what a quiet
-# worker leaves queued. 32 rows: the worker pauses about half as long as with 64 (the next
-# callers' tail latency) at no measurable cost in throughput; 16 was no better.
-INLINE_BATCH = 32
+# worker leaves queued. 32 calls rows: the worker pauses about half as long as with 64 (the next
+# callers' tail latency) at no measurable cost in throughput; 16 was no better. A step that
+# moves the call queues two events (its calls row and its call_steps row): 64 events keep a
+# batch to about 32 steps (at 32 events, writing twice as often cost 60 to 100 µs of worker
+# CPU a step in scripts/bench.py's option scenario).
+INLINE_BATCH = 64
 FLUSH_SECONDS = 0.5
 MAX_BATCH = 500
 RETRY_SECONDS = 1.0

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from database.session import Database
 from database.upsert import Upsert, upsert
-from ivr.calls.events import CallCompleted, CallStarted, Step
-from ivr.calls.models import Call
+from ivr.calls.events import CallCompleted, CallStarted, CallStepped, Step, StepTaken
+from ivr.calls.models import Call, CallStep
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +39,18 @@ def write_steps(database: Database, events: Sequence[Step]) -> bool:
     """One upsert for the batch, in its own transaction. False (logged) when it failed: call
     records never fail a call (the recorder keeps the batch and tries again).
 
-    The reading Connection this thread holds (``Database.reading()``): on PostgreSQL it
-    autocommits, so the one upsert statement is the whole transaction, a single round trip,
-    where a Session or a pooled Connection took three (BEGIN, the upsert, COMMIT) and a checkout.
-    A failure gives the connection up, and a lost server refreshes the whole pool once.
+    A Core connection, not a Session: a busy worker runs this after every few dozen responses,
+    and the ORM's transaction bookkeeping cost more than the rows themselves. The Connection
+    still does what a raw driver connection would not: a lost server refreshes the whole pool
+    once, and a failed statement is rolled back before the connection goes back.
     """
+    steps = [event for event in events if isinstance(event, StepTaken)]
+    moves = [event for event in events if not isinstance(event, StepTaken)]
     try:
-        with database.reading() as connection:
-            _upsert(connection, _merge(events))
-            connection.commit()  # SQLite's driver opened a transaction; nothing on PostgreSQL
+        with database.engine.connect() as connection:
+            _upsert(connection, _merge(moves))
+            _insert_steps(connection, steps)
+            connection.commit()
     except DBAPIError as error:
         # A database that is down or restarting says so at every try: one line, no traceback.
         log.warning("could not write %d call record steps: %s", len(events),
@@ -62,7 +65,7 @@ def write_steps(database: Database, events: Sequence[Step]) -> bool:
 Row = dict[str, Any]  # one calls row, by column name
 
 
-def _merge(batch: Sequence[Step]) -> list[Row]:
+def _merge(batch: Sequence[CallStarted | CallStepped]) -> list[Row]:
     """One row per CallSid (an upsert cannot touch one row twice)."""
     rows: dict[str, Row] = {}
     for event in batch:
@@ -71,7 +74,7 @@ def _merge(batch: Sequence[Step]) -> list[Row]:
             row = rows[event.call_sid] = {
                 "call_sid": event.call_sid, "from_number": None, "to_number": None,
                 "started_at": None, "path": "", "steps": 0, "last_node": None, "outcome": None,
-                "outcome_detail": None, "updated_at": None,
+                "outcome_detail": None, "updated_at": None, "transfer_result": None,
             }
         started = event if isinstance(event, CallStarted) else event.started
         if started is not None:
@@ -88,6 +91,8 @@ def _merge(batch: Sequence[Step]) -> list[Row]:
             if event.outcome is not None:
                 row["outcome"] = event.outcome.kind
                 row["outcome_detail"] = event.outcome.detail[:255]
+        if event.outcome is not None and event.outcome.kind == "unanswered":
+            row["transfer_result"] = event.outcome.detail[:96]
     return list(rows.values())
 
 
@@ -162,8 +167,33 @@ def _merging(statement: Upsert) -> Upsert:
             "outcome": step_wins("outcome", with_outcome),
             "outcome_detail": step_wins("outcome_detail", with_outcome),
             "updated_at": step_wins("updated_at"),
+            "transfer_result": case(
+                (and_(new.transfer_result.is_not(None),
+                      or_(Call.transfer_result.is_(None), newer)), new.transfer_result),
+                else_=Call.transfer_result),
         },
     )
+
+
+def _insert_steps(connection: Connection, steps: list[StepTaken]) -> None:
+    """The batch's steps, one multi-row INSERT per ``ROWS_PER_STATEMENT`` like the calls'
+    upsert. A step already there (a provider's retry landing in the same microsecond) stays."""
+    if steps:
+        connection.execute(_step_statement(connection),
+                           [step._asdict() for step in steps]).close()
+
+
+def _step_statement(connection: Connection) -> Executable:
+    key = f"steps-{connection.dialect.name}"
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = (
+            upsert(connection, CallStep)
+            .on_conflict_do_nothing(index_elements=[CallStep.call_sid, CallStep.seq])
+            .returning(CallStep.seq)
+            .execution_options(insertmanyvalues_page_size=ROWS_PER_STATEMENT)
+        )
+    return statement
 
 
 def complete_call(session: Session, done: CallCompleted) -> None:
@@ -178,7 +208,7 @@ def complete_call(session: Session, done: CallCompleted) -> None:
     upsert_calls(session, [{
         "call_sid": call_sid, "from_number": done.from_number, "to_number": done.to_number,
         "started_at": started, "path": "", "steps": 0, "last_node": None, "outcome": None,
-        "outcome_detail": None, "updated_at": None,
+        "outcome_detail": None, "updated_at": None, "transfer_result": None,
     }])
     last_node = func.coalesce(Call.last_node, literal(first_node))
     values: dict[str, Any] = {
