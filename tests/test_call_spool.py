@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from ivr.actions import Outcome
-from ivr.calls.events import CallStarted, CallStepped, Step
+from ivr.calls.events import CallStarted, CallStepped, Step, StepTaken
 from ivr.calls.models import Call
 from ivr.calls.recorder import CallRecorder
 from ivr.calls.spool import Spool, decode, encode
@@ -31,6 +31,8 @@ def test_a_step_reads_back_as_it_was_written() -> None:
                     Outcome("transferred", "cadastro:+5511900000007"), MOMENT, STARTED),
         CallStepped("CA" + "2" * 32, ("principal",), "principal", None, MOMENT),
         CallStarted("CA" + "3" * 32, None, None, MOMENT),
+        StepTaken("CA" + "1" * 32, 1764601200000001, MOMENT, "ivr.step", "principal", "dtmf",
+                  "7", 1, None, "transferred", "cadastro:+5511900000007"),
     ]
     data = b"".join(encode(step) for step in steps)
     assert decode(data) == steps

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ivr.actions import Outcome
-from ivr.calls.events import CallStarted, CallStepped, Step
+from ivr.calls.events import CallStarted, CallStepped, Step, StepTaken
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,8 @@ class Spool:
 def encode(step: Step) -> bytes:
     if isinstance(step, CallStarted):
         fields: list[object] = ["c", *_started(step)]
+    elif isinstance(step, StepTaken):
+        fields = ["t", *step[:2], step.at.isoformat(), *step[3:]]
     else:
         outcome = step.outcome
         fields = ["s", step.call_sid, list(step.path), step.node,
@@ -174,6 +176,12 @@ def decode(data: bytes) -> list[Step]:
 def _step(fields: list[object]) -> Step:
     if fields[0] == "c":
         return _call_started(fields[1:])
+    if fields[0] == "t":
+        taken = StepTaken(*fields[1:])  # type: ignore[arg-type]
+        if not (isinstance(taken.at, str) and isinstance(taken.seq, int)
+                and isinstance(taken.key_count, int)):
+            raise ValueError("not a step")
+        return taken._replace(at=datetime.fromisoformat(taken.at))
     sid, path, node, outcome, at, started = fields[1:7]
     if not (isinstance(path, list) and isinstance(at, str)):
         raise ValueError("not a step")
