@@ -55,6 +55,9 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         PROXY_HOPS=config.proxy_hops,
         BCRYPT_ROUNDS=config.bcrypt_rounds,
         MENU_RELOAD_SECONDS=config.menu_reload_seconds,
+        REDIS_URL=config.redis_url,
+        RATE_LIMIT_PER_CALL=config.rate_limit_per_call,
+        RATE_LIMIT_PER_NUMBER=config.rate_limit_per_number,
         CLOCK=_clock(config.frozen_time),
         MAX_CONTENT_LENGTH=64 * 1024,
     )
@@ -90,9 +93,11 @@ def register_extensions(app: Flask) -> None:
         # The client's address and scheme only: a host, port or prefix taken from a header
         # would let a request signed for another app of the provider account validate here.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    from ivr import rate_limits
     from ivr.provider import install
 
     install(app)
+    rate_limits.install(app)
 
 
 def import_sections() -> list[ImportSection]:

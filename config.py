@@ -127,6 +127,25 @@ class Environment:
             return self._refuse(name, shown, problem, None)
         return raw.rstrip("/")
 
+    def redis_url(self, name: str) -> str | None:
+        """A Redis server: ``redis://`` or ``rediss://`` with a host, or ``unix://`` a path."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return None
+        try:
+            parts = urlsplit(raw)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            parts = None
+        ok = parts is not None and not any(char.isspace() for char in raw) and (
+            (parts.scheme in {"redis", "rediss"} and bool(parts.hostname))
+            or (parts.scheme == "unix" and bool(parts.path)))
+        if not ok:
+            shown = _USER_INFO.sub("//***@", raw)  # a password in the URL stays out of the logs
+            return self._refuse(name, shown, "is not a Redis URL (e.g. redis://127.0.0.1:6379/0)",
+                                None)
+        return raw
+
     def aware_time(self, name: str) -> datetime | None:
         """An ISO 8601 time with its UTC offset."""
         raw = self._trimmed(name)
@@ -213,6 +232,9 @@ class ServerConfig:
     bcrypt_rounds: int = 12
     menu_reload_seconds: float = 1.0
     frozen_time: datetime | None = None
+    redis_url: str | None = None
+    rate_limit_per_call: int = 60
+    rate_limit_per_number: int = 300
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
@@ -240,4 +262,8 @@ class ServerConfig:
             bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, minimum=10, maximum=14),
             menu_reload_seconds=env.seconds("MENU_RELOAD_SECONDS", 1.0),
             frozen_time=env.aware_time("IVR_FROZEN_TIME"),
+            redis_url=env.redis_url("REDIS_URL"),
+            # docs/rules.md#rate-limits: a person's call makes at most about 20 webhooks a minute
+            rate_limit_per_call=env.integer("RATE_LIMIT_PER_CALL", 60, minimum=10),
+            rate_limit_per_number=env.integer("RATE_LIMIT_PER_NUMBER", 300, minimum=10),
         )

@@ -13,9 +13,9 @@ from ivr.menu import Menu
 from ivr.provider import caller_number
 from ivr.rendering import render
 from ivr.state import CallState
-from ivr.twiml import voice_of
+from ivr.twiml import MIMETYPE, voice_of
 
-TWIML = "text/xml; charset=utf-8"
+TWIML = MIMETYPE
 
 
 def answer(reply: Reply, menu: Menu, state: CallState | None = None) -> Response:

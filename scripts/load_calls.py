@@ -367,6 +367,7 @@ class Page:
 class Step:
     kind: str  # the webhook's path
     seconds: float
+    at: float = field(default_factory=time.monotonic)  # when the answer came
 
 
 @dataclass
@@ -672,8 +673,21 @@ class Report:
                              "p99_ms": percentile(sorted(values), 99) * 1000}
                       for kind, values in sorted(lat.items())},
             "cpu_ms_per_call": self.cpu_ms_per_call(),
+            "busiest_call_minute": self.busiest_minute(),
             "unexpected": [f"{call.script}: {call.problem}" for call in self.failed],
         }
+
+    def busiest_minute(self) -> int:
+        """The most webhooks one call made within 60 s (what RATE_LIMIT_PER_CALL must allow)."""
+        most = 0
+        for call in self.calls:
+            times = [step.at for step in call.steps]
+            start = 0
+            for end, moment in enumerate(times):
+                while moment - times[start] > 60:
+                    start += 1
+                most = max(most, end - start + 1)
+        return most
 
     def cpu_ms_per_call(self) -> float | None:
         if self.cpu_seconds is None or not self.calls:
@@ -693,6 +707,7 @@ class Report:
         if data["cpu_ms_per_call"] is not None:
             lines.append(f"server CPU per whole call: {data['cpu_ms_per_call']:.1f} ms "
                          f"({self.cpu_seconds:.1f} s over {data['calls']} calls)")
+        lines.append(f"most webhooks of one call within a minute: {data['busiest_call_minute']}")
         lines.append(f"{'step':<36} {'n':>7} {'p50 ms':>8} {'p99 ms':>8}")
         steps = data["steps"]
         assert isinstance(steps, dict)
