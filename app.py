@@ -12,6 +12,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from auth.passwords import Pepper
 from config import ServerConfig
 from database import Database
 from database.flask_ext import get_db
@@ -54,6 +55,7 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         PUBLIC_BASE_URL=config.public_base_url,
         PROXY_HOPS=config.proxy_hops,
         BCRYPT_ROUNDS=config.bcrypt_rounds,
+        PASSWORD_PEPPER=_pepper(config.password_pepper),
         MENU_RELOAD_SECONDS=config.menu_reload_seconds,
         REDIS_URL=config.redis_url,
         RATE_LIMIT_PER_CALL=config.rate_limit_per_call,
@@ -62,6 +64,14 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
+
+
+def _pepper(secret: str | None) -> Pepper | None:
+    if secret is None:
+        log.warning("PASSWORD_PEPPER is not set: a stolen copy of the contacts table could be "
+                    "brute-forced offline (docs/rules.md#password-storage)")
+        return None
+    return Pepper(secret.encode("ascii"))
 
 
 def _clock(frozen: datetime | None) -> Callable[[], datetime]:
@@ -87,7 +97,7 @@ def register_extensions(app: Flask) -> None:
         Path(str(app.config["MENUS_FILE"])), float(app.config["MENU_RELOAD_SECONDS"])
     )
     app.extensions["call_recorder"] = CallRecorder(database)
-    app.extensions["import_sections"] = import_sections()
+    app.extensions["import_sections"] = import_sections(app.config["PASSWORD_PEPPER"])
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         # The client's address and scheme only: a host, port or prefix taken from a header
@@ -100,13 +110,13 @@ def register_extensions(app: Flask) -> None:
     rate_limits.install(app)
 
 
-def import_sections() -> list[ImportSection]:
+def import_sections(pepper: Pepper | None = None) -> list[ImportSection]:
     """The lists of ``data import``, in the order a file is applied (a list may refer to
-    earlier ones)."""
-    from auth.importing import SECTIONS as auth_sections
+    earlier ones); passwords hashed with ``pepper`` (``PASSWORD_PEPPER``)."""
+    from auth.importing import sections as auth_sections
     from tickets.importing import SECTIONS as ticket_sections
 
-    return [*auth_sections, *ticket_sections]
+    return [*auth_sections(pepper), *ticket_sections]
 
 
 def register_blueprints(app: Flask) -> None:

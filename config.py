@@ -12,7 +12,7 @@ import math
 import os
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import click
 
 ROOT = Path(__file__).resolve().parent
+MIN_PEPPER_LENGTH = 32  # auth.passwords.MIN_PEPPER_LENGTH: config imports nothing of the app
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -126,6 +127,23 @@ class Environment:
             shown = _USER_INFO.sub("//***@", raw)  # a password in the URL stays out of the logs
             return self._refuse(name, shown, problem, None)
         return raw.rstrip("/")
+
+    def secret(self, name: str, min_length: int) -> str | None:
+        """A key of printable ASCII without spaces, at least ``min_length`` long. A refusal never
+        repeats the value."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return None
+        problem = None
+        if not (raw.isascii() and raw.isprintable()) or any(c.isspace() for c in raw):
+            problem = "must be printable ASCII without spaces"
+        elif len(raw) < min_length:
+            problem = f"is too short ({len(raw)} characters; use {min_length} or more)"
+        if problem:
+            self.problems.append(f"{name}: {problem} (e.g. the output of python3 -c "
+                                 "'import secrets; print(secrets.token_urlsafe(32))')")
+            return None
+        return raw
 
     def redis_url(self, name: str) -> str | None:
         """A Redis server: ``redis://`` or ``rediss://`` with a host, or ``unix://`` a path."""
@@ -233,6 +251,7 @@ class ServerConfig:
     menu_reload_seconds: float = 1.0
     frozen_time: datetime | None = None
     redis_url: str | None = None
+    password_pepper: str | None = field(default=None, repr=False)
     rate_limit_per_call: int = 60
     rate_limit_per_number: int = 300
 
@@ -260,6 +279,7 @@ class ServerConfig:
             # took ~20 s here, past the provider's webhook timeout). Tests that want cheap
             # hashes pass BCRYPT_ROUNDS to create_app, not through the environment.
             bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, minimum=10, maximum=14),
+            password_pepper=env.secret("PASSWORD_PEPPER", MIN_PEPPER_LENGTH),
             menu_reload_seconds=env.seconds("MENU_RELOAD_SECONDS", 1.0),
             frozen_time=env.aware_time("IVR_FROZEN_TIME"),
             redis_url=env.redis_url("REDIS_URL"),

@@ -821,7 +821,7 @@ def prepare(database_url: str, contacts: int, tickets: int, out: Path) -> LoadDa
     from auth.documents import is_valid_cpf
     from auth.models import Company
     from auth.models import Contact as ContactRow
-    from auth.passwords import hash_password, password_problem
+    from auth.passwords import Pepper, hash_password, password_problem, pepper_id
     from config import ServerConfig
     from database.migrate import upgrade
     from database.session import Database
@@ -834,7 +834,8 @@ def prepare(database_url: str, contacts: int, tickets: int, out: Path) -> LoadDa
         subprocess.run([sys.executable, str(LOAD_TICKETS), "--count", str(tickets), "--replace",
                         "--database-url", database_url], cwd=ROOT, check=True)
     database = Database(database_url)
-    import_data(database, json.loads(DEMO_DATA.read_text()), sections=import_sections(),
+    pepper = Pepper(config.password_pepper.encode()) if config.password_pepper else None
+    import_data(database, json.loads(DEMO_DATA.read_text()), sections=import_sections(pepper),
                 rounds=config.bcrypt_rounds)
     rng = random.Random(20261205)
     # A few passwords, each hashed once (bcrypt at the servers' cost is slow): many contacts
@@ -844,7 +845,7 @@ def prepare(database_url: str, contacts: int, tickets: int, out: Path) -> LoadDa
         candidate = f"{rng.randrange(10**6):06d}"
         if password_problem(candidate) is None:
             passwords.append(candidate)
-    hashes = {p: hash_password(p, config.bcrypt_rounds) for p in passwords}
+    hashes = {p: hash_password(p, config.bcrypt_rounds, pepper) for p in passwords}
     with database.transaction() as session:
         company_rows = session.execute(select(Company.id, Company.cnpj)).all()
         by_company: dict[int, list[str]] = {}
@@ -862,7 +863,8 @@ def prepare(database_url: str, contacts: int, tickets: int, out: Path) -> LoadDa
             password = passwords[serial % len(passwords)]
             if cpf not in existing:
                 session.add(ContactRow(cpf=cpf, name=f"Carga {serial}", company_id=company_id,
-                                       password_hash=hashes[password]))
+                                       password_hash=hashes[password],
+                                       password_pepper=pepper_id(pepper)))
             assert is_valid_cpf(cpf)
             made.append(Contact(cpf, password, "Carga", tuple(by_company.get(company_id, ()))))
     database.dispose()

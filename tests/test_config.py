@@ -163,6 +163,25 @@ def test_redis_urls_and_rate_limits_are_read() -> None:
     assert ServerConfig.from_env({}).redis_url is None
 
 
+@pytest.mark.parametrize(("value", "problem"), [
+    ("short-secret", "is too short (12 characters; use 32 or more)"),
+    ("a secret with spaces in it, long enough to pass", "must be printable ASCII without spaces"),
+    ("çççççççççççççççççççççççççççççççççççç", "must be printable ASCII without spaces"),
+])
+def test_a_bad_pepper_is_refused_without_repeating_it(value: str, problem: str) -> None:
+    (only,) = problems_of({"PASSWORD_PEPPER": value})
+    assert only.startswith(f"PASSWORD_PEPPER: {problem}")
+    assert value not in only and "secrets.token_urlsafe(32)" in only
+
+
+def test_the_pepper_is_read_and_never_shown() -> None:
+    pepper = "Zx3" * 11
+    config = ServerConfig.from_env({"PASSWORD_PEPPER": f" {pepper}\n"})
+    assert config.password_pepper == pepper
+    assert pepper not in repr(config)
+    assert ServerConfig.from_env({}).password_pepper is None
+
+
 def test_the_frozen_time_is_read_with_its_offset() -> None:
     config = ServerConfig.from_env({"IVR_FROZEN_TIME": " 2026-12-01T10:00:00-03:00 "})
     assert config.frozen_time == datetime.fromisoformat("2026-12-01T13:00:00+00:00")
