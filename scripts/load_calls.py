@@ -42,7 +42,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from twilio.request_validator import RequestValidator
@@ -346,7 +346,7 @@ class Page:
             elif element.tag == "Pause":
                 pause += float(element.attrib.get("length", "1"))
             elif element.tag in {"Gather", "Dial", "Record"} and verb == "Hangup":
-                verb, action = element.tag, element.attrib.get("action")
+                verb, action = element.tag, _local(element.attrib.get("action"))
                 if element.tag == "Gather":
                     gather = dict(element.attrib)
                     words += [(say.text or "") for say in element.iter("Say")]
@@ -355,12 +355,21 @@ class Page:
                     gather = dict(element.attrib)
             elif element.tag == "Redirect":
                 if verb == "Hangup":
-                    verb, action = "Redirect", element.text
+                    verb, action = "Redirect", _local(element.text)
                 elif verb == "Gather":
-                    after = element.text
+                    after = _local(element.text)
             if verb in {"Dial", "Record"}:
                 break
         return cls(verb, action, " ".join(words), pause, gather, after)
+
+
+def _local(url: str | None) -> str | None:
+    """An action URL as a path and query: with PUBLIC_BASE_URL set the app writes them whole,
+    and the driver sends them to whichever instance it picks (signing for the public URL)."""
+    if url is None or not url.startswith(("http://", "https://")):
+        return url
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 @dataclass
@@ -753,11 +762,15 @@ async def _run(options: RunOptions) -> Report:
         call = Call(servers, pacing, line, script, hang_up_at, random.Random(rng.random()))
         try:
             result = await call.play()
+        except Exception as error:  # noqa: BLE001 - a bug of the driver's own: a failed call
+            call.fail(f"the driver failed: {type(error).__name__}: {error}")
+            result = call.result
+            result.ended = time.monotonic()
         finally:
             if script.contact is not None:
                 logged_in = call.result.ok and script.logs_in and call.result.script == script.name
-                logged_in = call.result.ok and script.logs_in and call.result.script == script.name
                 pool.release(script.contact, script.wrong_passwords, logged_in)
+        results.append(result)
         durations.append(result.ended - result.started)
         return result
 

@@ -70,6 +70,9 @@ def test_expectations_judge_the_verb_the_path_and_the_words() -> None:
     assert "expected a step at /voice/auth" in (Expect("Gather", "/voice/auth").problem(page) or "")
     assert Expect("Gather", heard=("Opção inválida",)).problem(page) == (
         "did not hear 'Opção inválida'")
+    # With PUBLIC_BASE_URL the app writes whole URLs: the driver sends their path anywhere.
+    public = Page.parse(MENU.replace(b'"/voice/step', b'"https://ivr.example.com/voice/step'))
+    assert public.action == "/voice/step?s=x"
     failure = Page.parse(b"<Response><Say>Desculpe, tivemos um problema.</Say><Hangup/></Response>")
     assert Expect("Hangup").problem(failure) == "the app's failure answer"
 
