@@ -630,6 +630,7 @@ class RunOptions:
     max_calls: int | None = None  # stop arrivals after this many calls
     pace: float = 1.0
     talk_seconds: float = 60.0  # mean conversation of an answered transfer
+    call_seconds: float = 120.0  # a first guess of a call's length at pace 1 (for --callers)
     hang_up_share: float = 0.1  # calls cut short at a random move
     mix: str = "realistic"
     server_pids: Sequence[int] = ()
@@ -675,6 +676,7 @@ class Report:
             "concurrent_mean": _mean(self.concurrency), "concurrent_max": max(self.concurrency,
                                                                               default=0),
             "in_ivr_mean": _mean(self.in_ivr),
+            "call_seconds_mean": _mean([call.ended - call.started for call in self.calls]),
             "step_p99_ms": self.step_p99_ms(),
             "login_p50_ms": self.percentile_ms(LOGIN_PATH, 50),
             "login_p99_ms": self.percentile_ms(LOGIN_PATH, 99),
@@ -709,7 +711,8 @@ class Report:
             f"{data['calls']} calls, {data['failed']} not as scripted; "
             f"{data['calls_per_second']:.2f} calls/s arriving over {self.arrival_seconds:.0f} s",
             f"on the line: mean {data['concurrent_mean']:.0f}, max {data['concurrent_max']} "
-            f"(in the menus, not with a person: mean {data['in_ivr_mean']:.0f})",
+            f"(in the menus, not with a person: mean {data['in_ivr_mean']:.0f}); a call lasts "
+            f"{data['call_seconds_mean']:.0f} s on average",
             f"steps but the login: p99 {data['step_p99_ms']:.1f} ms; login (password step): "
             f"p50 {data['login_p50_ms']:.0f} ms, p99 {data['login_p99_ms']:.0f} ms",
         ]
@@ -740,7 +743,7 @@ def percentile(sorted_values: Sequence[float], percent: float) -> float:
     return sorted_values[index]
 
 
-def _mean(values: Sequence[int]) -> float:
+def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
@@ -757,6 +760,11 @@ async def _run(options: RunOptions) -> Report:
     concurrency: list[int] = []
     ivr_samples: list[int] = []
     durations: list[float] = []
+    live_since: dict[asyncio.Task[CallResult], float] = {}
+
+    def forget(task: asyncio.Task[CallResult]) -> None:
+        live.discard(task)
+        live_since.pop(task, None)
 
     async def one_call(script: Script, hang_up_at: int | None) -> CallResult:
         call = Call(servers, pacing, line, script, hang_up_at, random.Random(rng.random()))
@@ -777,11 +785,15 @@ async def _run(options: RunOptions) -> Report:
     def arrival_rate() -> float:
         if options.rate:
             return options.rate
-        # Keep about ``callers`` on the line: callers / mean call length, nudged by the gap.
-        mean = (sum(durations[-200:]) / len(durations[-200:]) if len(durations) >= 10
-                else max(1.0, 90.0 * options.pace))
-        gap = 1 + (options.callers - len(live)) / max(options.callers, 1)
-        return max(0.05, options.callers / max(mean, 0.05) * min(max(gap, 0.2), 2.0))
+        # Little's law: calls on the line = arrival rate x mean call length. The length is the
+        # larger of the guess and what the run has seen so far, the time of calls still on
+        # the line counted (early finishers alone are the short calls, and an overloaded server
+        # that fails calls fast would otherwise call for ever more of them).
+        elapsed = time.monotonic() - started
+        seen = sum(durations) + sum(elapsed - began for began in live_since.values())
+        mean = max(options.call_seconds * max(options.pace, 0.01),
+                   seen / max(len(durations) + len(live_since), 1))
+        return max(0.05, options.callers / mean)
 
     async def sample() -> None:
         while True:
@@ -803,9 +815,12 @@ async def _run(options: RunOptions) -> Report:
                           if rng.random() < options.hang_up_share and script.moves else None)
             task = asyncio.create_task(one_call(script, hang_up_at))
             live.add(task)
-            task.add_done_callback(live.discard)
+            live_since[task] = time.monotonic()
+            task.add_done_callback(forget)
             placed += 1
             await asyncio.sleep(rng.expovariate(arrival_rate()))
+            while options.rate is None and len(live) >= options.callers:
+                await asyncio.sleep(0.05)  # at the target: the next caller waits for a free line
         arrival_seconds = time.monotonic() - started
         if live:
             await asyncio.gather(*live, return_exceptions=True)
@@ -927,6 +942,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                      help="1: a person's pace; 0: no waits; 0.1: ten times faster")
     run.add_argument("--talk-seconds", type=float, default=60.0,
                      help="mean conversation of an answered transfer (seconds at pace 1)")
+    run.add_argument("--call-seconds", type=float, default=120.0,
+                     help="first guess of a call's mean length at pace 1, for --callers "
+                          "(replaced by what the run measures once longer)")
     run.add_argument("--hang-up-share", type=float, default=0.1,
                      help="share of calls cut short at a random move")
     run.add_argument("--mix", choices=sorted(MIXES), default="realistic")
@@ -951,6 +969,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         data=LoadData.read(args.data) if args.data else LoadData.demo(),
         public_url=args.public_url, rate=args.rate, callers=args.callers, seconds=args.seconds,
         max_calls=args.max_calls, pace=args.pace, talk_seconds=args.talk_seconds,
+        call_seconds=args.call_seconds,
         hang_up_share=args.hang_up_share, mix=args.mix, server_pids=args.server_pid,
         seed=args.seed,
     )
