@@ -26,16 +26,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
-import sys
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import pairwise
-from typing import TypeVar
 
 import bcrypt
 
@@ -60,31 +54,6 @@ _PADDING_PASSWORD = b"padding"
 
 
 PEPPER_ID_LENGTH = 16
-# bcrypt's niceness (docs/rules.md#password-storage): a login's 0.25 s of CPU yields to the
-# menu steps' milliseconds, so logins queue behind steps and never the other way round.
-BCRYPT_NICENESS = 10
-T = TypeVar("T")
-_bcrypt_thread: tuple[int, ThreadPoolExecutor] | None = None
-_bcrypt_thread_lock = threading.Lock()
-
-
-def _lower_priority() -> None:
-    if sys.platform == "linux":  # there a thread id names that thread alone
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BCRYPT_NICENESS)
-
-
-def at_low_priority(work: Callable[..., T], *args: object) -> T:
-    """``work(*args)`` on this process's bcrypt thread, which runs at niceness +10 (Linux),
-    while the caller waits; bcrypt releases the GIL meanwhile. Raising niceness needs no
-    privilege, lowering it again would: hence a thread of its own, made once per process (a
-    forked worker makes its own)."""
-    global _bcrypt_thread
-    with _bcrypt_thread_lock:
-        if _bcrypt_thread is None or _bcrypt_thread[0] != os.getpid():
-            _bcrypt_thread = (os.getpid(), ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="bcrypt", initializer=_lower_priority))
-        executor = _bcrypt_thread[1]
-    return executor.submit(work, *args).result()
 
 
 @dataclass(frozen=True)
@@ -158,8 +127,7 @@ def hash_password(password: str, rounds: int, pepper: Pepper | None = None) -> s
     ``pepper_id(pepper)`` with it)."""
     if not is_valid_password(password):
         raise ValueError(f"password {PASSWORD_RULE}")
-    secret = _secret(password.encode("ascii"), pepper)
-    return at_low_priority(bcrypt.hashpw, secret, _salt(rounds)).decode("ascii")
+    return bcrypt.hashpw(_secret(password.encode("ascii"), pepper), _salt(rounds)).decode("ascii")
 
 
 @lru_cache(maxsize=MAX_ROUNDS - MIN_ROUNDS + 1)
@@ -210,12 +178,7 @@ def password_matches(password: str, password_hash: str | None, *, rounds: int,
     well_formed = is_valid_password(password)
     candidate = _secret(password.encode("ascii") if well_formed else _STAND_IN_PASSWORD, pepper)
     target = password_hash if usable and password_hash is not None else dummy_hash(rounds)
-    return at_low_priority(_check, candidate, target, rounds) and well_formed and usable
-
-
-def _check(candidate: bytes, target: str, rounds: int) -> bool:
-    """One bcrypt check, padded when it fails on a cheaper hash (see ``password_matches``)."""
-    matched = bcrypt.checkpw(candidate, target.encode("ascii"))
+    matched = bcrypt.checkpw(candidate, target.encode("ascii")) and well_formed and usable
     if not matched:
         for cost in range(hash_cost(target), rounds):
             bcrypt.checkpw(_PADDING_PASSWORD, dummy_hash(cost).encode("ascii"))

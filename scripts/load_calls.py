@@ -445,7 +445,9 @@ class Pacing:
 
     def dial(self, outcome: str, page: Page) -> float:
         if outcome == "completed":
-            return self.rng.uniform(2, 10) + self.rng.expovariate(1 / self.talk_seconds)
+            # exponential, as call lengths are, cut at 4 means so a run's tail stays short
+            talk = min(self.rng.expovariate(1 / self.talk_seconds), 4 * self.talk_seconds)
+            return self.rng.uniform(2, 10) + talk
         if outcome == "busy":
             return self.rng.uniform(2, 6)
         return float(page.gather.get("timeout", "30"))

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
-
 import bcrypt
 import pytest
 
 from auth.passwords import (
-    BCRYPT_NICENESS,
     MAX_CHECKED_ROUNDS,
-    at_low_priority,
     dummy_hash,
     hash_cost,
     hash_password,
@@ -198,16 +192,3 @@ def test_importable_costs_run_from_owasp_s_floor_to_the_configured_cost() -> Non
     assert importable_costs(16) == range(10, 17)
     assert importable_costs(10) == range(10, 11)
     assert importable_costs(4) == range(4, 5)  # tests only: the floor is the configured cost
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="per-thread niceness is Linux's")
-def test_bcrypt_runs_at_a_lower_cpu_priority_than_the_request() -> None:
-    """docs/rules.md#password-storage: menu steps take the CPU before a login's bcrypt."""
-    def niceness() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    here = niceness()
-    assert at_low_priority(niceness) == min(here + BCRYPT_NICENESS, 19)
-    assert niceness() == here  # the caller's own thread is untouched
-    hashed = hash_password("482913", 4)
-    assert password_matches("482913", hashed, rounds=4)
