@@ -12,6 +12,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin.setup import require_secret_key
 from auth.passwords import Pepper
 from config import ServerConfig
 from database import Database
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     register_config(app, config, overrides or {})
     register_logging(app)
     register_extensions(app)
+    require_secret_key(app)  # an admin exists: no start without the key that signs its sessions
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -61,6 +63,7 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         RATE_LIMIT_PER_CALL=config.rate_limit_per_call,
         RATE_LIMIT_PER_NUMBER=config.rate_limit_per_number,
         CLOCK=_clock(config.frozen_time),
+        SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
@@ -71,7 +74,7 @@ def _pepper(secret: str | None) -> Pepper | None:
         log.warning("PASSWORD_PEPPER is not set: a stolen copy of the contacts table could be "
                     "brute-forced offline (docs/rules.md#password-storage)")
         return None
-    return Pepper(secret.encode("ascii"))
+    return Pepper(secret.encode())
 
 
 def _clock(frozen: datetime | None) -> Callable[[], datetime]:
@@ -120,6 +123,7 @@ def import_sections(pepper: Pepper | None = None) -> list[ImportSection]:
 
 
 def register_blueprints(app: Flask) -> None:
+    from admin import setup as admin_setup
     from auth import subscriptions as auth_subscriptions
     from auth.views import bp as auth_bp
     from ivr.views import bp as ivr_bp
@@ -128,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ivr_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
+    admin_setup.init_app(app)
     # ivr imports neither auth nor tickets: auth answers its login question and hears its calls end.
     auth_subscriptions.install(app)
 
@@ -149,6 +154,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from admin.cli import admins_cli
     from auth.cli import contacts_cli
     from importer.cli import data_cli
     from ivr.cli import menus_cli
@@ -161,6 +167,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(contacts_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(tickets_cli)
+    app.cli.add_command(admins_cli)
 
 
 @click.group("db", help="Database schema.")

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import click
 
 ROOT = Path(__file__).resolve().parent
-MIN_PEPPER_LENGTH = 32  # auth.passwords.MIN_PEPPER_LENGTH: config imports nothing of the app
+MIN_PEPPER_LENGTH = 32  # docs/rules.md#password-storage
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -30,6 +30,7 @@ _DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _USER_INFO = re.compile(r"//[^/?#]*@")
 _HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+")
 _TIME_EXAMPLE = "2026-12-01T10:00:00-03:00"
+SECRET_KEY_MIN_LENGTH = 32
 
 T = TypeVar("T")
 
@@ -128,23 +129,6 @@ class Environment:
             return self._refuse(name, shown, problem, None)
         return raw.rstrip("/")
 
-    def secret(self, name: str, min_length: int) -> str | None:
-        """A key of printable ASCII without spaces, at least ``min_length`` long. A refusal never
-        repeats the value."""
-        raw = self._trimmed(name)
-        if raw is None:
-            return None
-        problem = None
-        if not (raw.isascii() and raw.isprintable()) or any(c.isspace() for c in raw):
-            problem = "must be printable ASCII without spaces"
-        elif len(raw) < min_length:
-            problem = f"is too short ({len(raw)} characters; use {min_length} or more)"
-        if problem:
-            self.problems.append(f"{name}: {problem} (e.g. the output of python3 -c "
-                                 "'import secrets; print(secrets.token_urlsafe(32))')")
-            return None
-        return raw
-
     def redis_url(self, name: str) -> str | None:
         """A Redis server: ``redis://`` or ``rediss://`` with a host, or ``unix://`` a path."""
         raw = self._trimmed(name)
@@ -186,6 +170,16 @@ class Environment:
         if not _is_address(raw):
             return self._refuse(
                 name, raw, "is not HOST:PORT (e.g. 127.0.0.1:8000), unix:PATH or fd://N", default)
+        return raw
+
+    def secret(self, name: str, min_length: int) -> str | None:
+        """A key of at least ``min_length`` characters; never shown in a message."""
+        raw = self._trimmed(name)
+        if raw is not None and len(raw) < min_length:
+            self.problems.append(f"{name}: too short (use at least {min_length} random "
+                                 "characters, e.g. python -c 'import secrets; "
+                                 "print(secrets.token_hex(32))')")
+            return None
         return raw
 
     def _trimmed(self, name: str) -> str | None:
@@ -254,6 +248,7 @@ class ServerConfig:
     password_pepper: str | None = field(default=None, repr=False)
     rate_limit_per_call: int = 60
     rate_limit_per_number: int = 300
+    secret_key: str | None = None  # signs the /admin/ session; required once an admin exists
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
@@ -286,4 +281,5 @@ class ServerConfig:
             # docs/rules.md#rate-limits: a person's call makes at most about 20 webhooks a minute
             rate_limit_per_call=env.integer("RATE_LIMIT_PER_CALL", 60, minimum=10),
             rate_limit_per_number=env.integer("RATE_LIMIT_PER_NUMBER", 300, minimum=10),
+            secret_key=env.secret("SECRET_KEY", SECRET_KEY_MIN_LENGTH),
         )

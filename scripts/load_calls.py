@@ -50,8 +50,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file: the project's packages live one level up
 
-from auth import prompts as auth_prompts  # noqa: E402
-from tickets.speech import NOT_FOUND  # noqa: E402
+from ivr.menu import Menu, load_menu  # noqa: E402
 
 DEMO_DATA = ROOT / "demo" / "demo-data.json"
 LOAD_TICKETS = ROOT / "scripts" / "load_tickets.py"
@@ -193,39 +192,66 @@ def menu_key(key: str) -> Move:
     return Move("keys", key, Expect("Gather", STEP))
 
 
-def transfer(outcome: str) -> list[Move]:
+@dataclass(frozen=True)
+class Texts:
+    """What the scripts expect to hear, from the menu file the servers serve (its wording)."""
+
+    ask_cpf: str
+    ask_password: str
+    failed: str
+    recover: str
+    welcome: str  # with {name}
+    not_found: str
+    invalid: str
+    silence: str
+    recorded: str
+    cadastro: str  # what option 7's transfer says
+
+    @classmethod
+    def of(cls, menu: Menu) -> Texts:
+        words, retries = menu.wording, menu.settings.retries
+        cadastro = menu.spec.nodes.get("cadastro")
+        # the teams' unanswered transfers all end in the voicemail option 7's does
+        voicemail = menu.spec.nodes.get(str(getattr(cadastro, "on_unanswered", "")))
+        return cls(words.login_ask_cpf, words.login_ask_password, words.login_failed,
+                   words.login_recover, words.login_welcome, words.ticket_not_found,
+                   retries.invalid, retries.silence,
+                   str(getattr(voicemail, "thanks", "") or words.recording_thanks),
+                   str(getattr(cadastro, "say", "") or ""))
+
+
+def transfer(outcome: str, t: Texts) -> list[Move]:
     """A transfer heard, then the provider's outcome of the dial; unanswered ones offer a
     message, which the caller leaves."""
     moves = [Move("dial", outcome, Expect("Hangup") if outcome == "completed"
                   else Expect("Record", "/voice/recorded"))]
     if outcome != "completed":
-        moves.append(Move("record", "", Expect("Hangup", heard=("Recebemos sua mensagem",))))
+        moves.append(Move("record", "", Expect("Hangup", heard=(t.recorded,))))
     return moves
 
 
-def cadastro(rng: random.Random) -> Script:
+def cadastro(rng: random.Random, t: Texts) -> Script:
     outcome = rng.choice(ANSWERS)
-    moves = [Move("keys", "7", Expect("Dial", "/voice/dialed", ("equipe de cadastro",)))]
-    return Script("cadastro", moves + transfer(outcome))
+    moves = [Move("keys", "7", Expect("Dial", "/voice/dialed", (t.cadastro,)))]
+    return Script("cadastro", moves + transfer(outcome, t))
 
 
-def login_moves(contact: Contact, wrong: int, then_right: bool, rng: random.Random
+def login_moves(contact: Contact, wrong: int, then_right: bool, rng: random.Random, t: Texts
                 ) -> list[Move]:
     """CPF and password ``wrong`` times with a wrong password, then the right one (or the
     third failure's goodbye)."""
     moves: list[Move] = []
     for attempt in range(wrong):
         moves.append(Move("keys", contact.cpf + "#", Expect("Gather", PASSWORD,
-                                                           (auth_prompts.ASK_PASSWORD,))))
+                                                           (t.ask_password,))))
         bad = _wrong_password(contact.password, rng)
         if attempt == 2:
-            moves.append(Move("keys", bad + "#", Expect("Hangup", heard=(auth_prompts.FAILED,
-                                                                         "Esqueci minha senha"))))
+            moves.append(Move("keys", bad + "#", Expect("Hangup", heard=(t.failed, t.recover))))
             return moves
-        moves.append(Move("keys", bad + "#", Expect("Gather", CPF, (auth_prompts.FAILED,))))
+        moves.append(Move("keys", bad + "#", Expect("Gather", CPF, (t.failed,))))
     if then_right:
         moves.append(Move("keys", contact.cpf + "#", Expect("Gather", PASSWORD,
-                                                           (auth_prompts.ASK_PASSWORD,))))
+                                                           (t.ask_password,))))
     return moves
 
 
@@ -236,11 +262,11 @@ def _wrong_password(right: str, rng: random.Random) -> str:
             return candidate
 
 
-def welcome(contact: Contact) -> str:
-    return auth_prompts.WELCOME.format(name=contact.first_name)
+def welcome(contact: Contact, t: Texts) -> str:
+    return t.welcome.replace("{name}", contact.first_name)
 
 
-def team_call(rng: random.Random, pool: ContactPool, data: LoadData, wrong: int) -> Script:
+def team_call(rng: random.Random, pool: ContactPool, wrong: int, t: Texts) -> Script:
     """2-2-3-9-9 then a team behind the login, ``wrong`` bad passwords first."""
     team = rng.choice("123")
     index = pool.for_failures(wrong) if wrong else pool.any()
@@ -248,8 +274,8 @@ def team_call(rng: random.Random, pool: ContactPool, data: LoadData, wrong: int)
         wrong, index = 0, pool.any()
     contact = pool.contacts[index]
     moves = [menu_key(key) for key in "22399"]
-    moves.append(Move("keys", team, Expect("Gather", CPF, (auth_prompts.ASK_CPF,))))
-    moves += login_moves(contact, wrong, wrong < 3, rng)
+    moves.append(Move("keys", team, Expect("Gather", CPF, (t.ask_cpf,))))
+    moves += login_moves(contact, wrong, wrong < 3, rng, t)
     script = Script(f"team{'-wrong' * bool(wrong)}", moves, login=True,
                     contact=index if wrong else None, wrong_passwords=wrong, logs_in=wrong < 3)
     if wrong >= 3:
@@ -257,12 +283,12 @@ def team_call(rng: random.Random, pool: ContactPool, data: LoadData, wrong: int)
         return script
     outcome = rng.choice(ANSWERS)
     moves.append(Move("keys", contact.password + "#",
-                      Expect("Dial", "/voice/dialed", (welcome(contact), "Vamos transferir"))))
-    moves += transfer(outcome)
+                      Expect("Dial", "/voice/dialed", (welcome(contact, t),))))
+    moves += transfer(outcome, t)
     return script
 
 
-def ticket_call(rng: random.Random, pool: ContactPool, data: LoadData) -> Script:
+def ticket_call(rng: random.Random, pool: ContactPool, data: LoadData, t: Texts) -> Script:
     """A ticket number keyed at the main menu, the login, the status; then back to the main
     menu and option 7, or a hang-up."""
     index = pool.any()
@@ -270,30 +296,30 @@ def ticket_call(rng: random.Random, pool: ContactPool, data: LoadData) -> Script
     foreign = data.foreign_ticket is not None and rng.random() < 0.1
     number = data.foreign_ticket if foreign else rng.choice(contact.tickets or ("00000000",))
     assert number is not None
-    moves = [Move("keys", number, Expect("Gather", CPF, (auth_prompts.ASK_CPF,))),
+    moves = [Move("keys", number, Expect("Gather", CPF, (t.ask_cpf,))),
              Move("keys", contact.cpf + "#", Expect("Gather", PASSWORD))]
     if foreign or not contact.tickets:
         moves.append(Move("keys", contact.password + "#",
-                          Expect("Gather", "", (welcome(contact), NOT_FOUND))))
+                          Expect("Gather", "", (welcome(contact, t), t.not_found))))
         return Script("ticket-not-found", moves, login=True, logs_in=True)
     spoken = "Chamado número " + " ".join(number)
     moves.append(Move("keys", contact.password + "#",
-                      Expect("Gather", TICKET_ACTION, (welcome(contact), spoken))))
+                      Expect("Gather", TICKET_ACTION, (welcome(contact, t), spoken))))
     if rng.random() < 0.5:
         moves.append(Move("keys", "0", Expect("Gather", STEP)))
         moves.append(Move("keys", "7", Expect("Dial", "/voice/dialed")))
-        moves += transfer("completed")
+        moves += transfer("completed", t)
     return Script("ticket", moves, login=True, logs_in=True)
 
 
-def lost_caller(rng: random.Random) -> Script:
+def lost_caller(rng: random.Random, t: Texts) -> Script:
     """An invalid key or a silence at the main menu, then option 7."""
     if rng.random() < 0.5:
-        first = Move("keys", "5", Expect("Gather", STEP, ("Opção inválida",)))
+        first = Move("keys", "5", Expect("Gather", STEP, (t.invalid,)))
     else:
-        first = Move("silence", "", Expect("Gather", STEP, ("Não recebemos nenhuma opção",)))
+        first = Move("silence", "", Expect("Gather", STEP, (t.silence,)))
     moves = [first, Move("keys", "7", Expect("Dial", "/voice/dialed"))]
-    return Script("invalid-or-silence", moves + transfer("completed"))
+    return Script("invalid-or-silence", moves + transfer("completed", t))
 
 
 MIXES: dict[str, tuple[tuple[str, float], ...]] = {
@@ -305,18 +331,19 @@ MIXES: dict[str, tuple[tuple[str, float], ...]] = {
 }
 
 
-def make_script(kind: str, rng: random.Random, pool: ContactPool, data: LoadData) -> Script:
+def make_script(kind: str, rng: random.Random, pool: ContactPool, data: LoadData, t: Texts
+                ) -> Script:
     if kind == "cadastro":
-        return cadastro(rng)
+        return cadastro(rng, t)
     if kind == "team":
-        return team_call(rng, pool, data, 0)
+        return team_call(rng, pool, 0, t)
     if kind == "team-wrong":
-        return team_call(rng, pool, data, rng.choice((1, 1, 2)))
+        return team_call(rng, pool, rng.choice((1, 1, 2)), t)
     if kind == "locked-out":
-        return team_call(rng, pool, data, 3)
+        return team_call(rng, pool, 3, t)
     if kind == "ticket":
-        return ticket_call(rng, pool, data)
-    return lost_caller(rng)
+        return ticket_call(rng, pool, data, t)
+    return lost_caller(rng, t)
 
 
 # -- the provider's side of a call -------------------------------------------------------------
@@ -636,6 +663,7 @@ class RunOptions:
     hang_up_share: float = 0.1  # calls cut short at a random move
     mix: str = "realistic"
     server_pids: Sequence[int] = ()
+    menus: Path = ROOT / "menus.yaml"  # the file the servers serve: what callers should hear
     seed: int | None = None
     timeout: float = 15.0
 
@@ -752,6 +780,7 @@ def _mean(values: Sequence[float]) -> float:
 async def _run(options: RunOptions) -> Report:
     rng = random.Random(options.seed)
     pool = ContactPool(options.data.contacts, rng)
+    texts = Texts.of(load_menu(options.menus))
     pacing = Pacing(options.pace, options.talk_seconds, rng)
     kinds, weights = zip(*MIXES[options.mix], strict=True)
     connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=30)
@@ -812,7 +841,7 @@ async def _run(options: RunOptions) -> Report:
         while time.monotonic() - started < options.seconds and (
                 options.max_calls is None or placed < options.max_calls):
             kind = rng.choices(kinds, weights)[0]
-            script = make_script(kind, rng, pool, options.data)
+            script = make_script(kind, rng, pool, options.data, texts)
             hang_up_at = (rng.randrange(len(script.moves))
                           if rng.random() < options.hang_up_share and script.moves else None)
             task = asyncio.create_task(one_call(script, hang_up_at))
@@ -952,6 +981,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     run.add_argument("--mix", choices=sorted(MIXES), default="realistic")
     run.add_argument("--server-pid", type=int, action="append", default=[],
                      help="a gunicorn master's pid (repeat): CPU per call from /proc")
+    run.add_argument("--menus", type=Path, default=ROOT / "menus.yaml",
+                     help="the menu file the servers serve (what callers should hear)")
     run.add_argument("--seed", type=int)
     run.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
@@ -973,7 +1004,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_calls=args.max_calls, pace=args.pace, talk_seconds=args.talk_seconds,
         call_seconds=args.call_seconds,
         hang_up_share=args.hang_up_share, mix=args.mix, server_pids=args.server_pid,
-        seed=args.seed,
+        menus=args.menus, seed=args.seed,
     )
     report = run_load(options)
     print(report.text())

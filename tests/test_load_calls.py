@@ -48,16 +48,20 @@ def test_whole_calls_through_a_live_server_go_as_scripted(tmp_path: Path) -> Non
 
 
 def test_a_call_that_hears_something_else_is_reported(tmp_path: Path) -> None:
-    """Option 7 leads elsewhere on this server: every call that presses it is unexpected."""
+    """Option 7's transfer says something else on this server than in the shipped menu the
+    driver reads: every call that presses it is unexpected."""
     menus = tmp_path / "menus.yaml"
     shipped = (Path(__file__).resolve().parent.parent / "menus.yaml").read_text()
-    menus.write_text(shipped.replace('"7": cadastro', '"7": suporte'))
+    reworded = shipped.replace("para a equipe de cadastro", "para o cadastro")
+    assert reworded != shipped
+    menus.write_text(reworded)
     with live_server(tmp_path, environ={"MENUS_FILE": str(menus)}) as live:
         report = run_load(RunOptions(
             base_urls=[live.server.base], token=AUTH_TOKEN, rate=25, seconds=30, max_calls=12,
             pace=0, seed=5, mix="no-login", hang_up_share=0))
     assert report.failed
-    assert all("expected <Dial>, got <Gather>" in call.problem for call in report.failed)
+    assert all("did not hear 'Vamos transferir você para a equipe de cadastro" in call.problem
+               for call in report.failed)
     assert "UNEXPECTED" in report.text()
 
 

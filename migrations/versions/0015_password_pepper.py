@@ -1,14 +1,14 @@
 """The pepper each contact's password hash was made with (NULL: the digits alone)
 
 Revision ID: 0015_password_pepper
-Revises: 0008_voice_message_slots
+Revises: 0010b_call_rollups
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_password_pepper"
-down_revision = "0008_voice_message_slots"
+down_revision = "0010b_call_rollups"
 branch_labels = None
 depends_on = None
 
