@@ -163,15 +163,10 @@ def test_redis_urls_and_rate_limits_are_read() -> None:
     assert ServerConfig.from_env({}).redis_url is None
 
 
-@pytest.mark.parametrize(("value", "problem"), [
-    ("short-secret", "is too short (12 characters; use 32 or more)"),
-    ("a secret with spaces in it, long enough to pass", "must be printable ASCII without spaces"),
-    ("çççççççççççççççççççççççççççççççççççç", "must be printable ASCII without spaces"),
-])
-def test_a_bad_pepper_is_refused_without_repeating_it(value: str, problem: str) -> None:
-    (only,) = problems_of({"PASSWORD_PEPPER": value})
-    assert only.startswith(f"PASSWORD_PEPPER: {problem}")
-    assert value not in only and "secrets.token_urlsafe(32)" in only
+def test_a_short_pepper_is_refused_without_repeating_it() -> None:
+    (only,) = problems_of({"PASSWORD_PEPPER": "short-secret"})
+    assert only.startswith("PASSWORD_PEPPER: too short (use at least 32 random characters")
+    assert "short-secret" not in only
 
 
 def test_the_pepper_is_read_and_never_shown() -> None:
