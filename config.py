@@ -278,7 +278,7 @@ class ServerConfig:
             menu_reload_seconds=env.seconds("MENU_RELOAD_SECONDS", 1.0),
             frozen_time=env.aware_time("IVR_FROZEN_TIME"),
             redis_url=env.redis_url("REDIS_URL"),
-            # docs/rules.md#rate-limits: a person's call makes at most about 20 webhooks a minute
+            # docs/rules.md#rate-limits: a person's call makes at most 10 to 20 webhooks a minute
             rate_limit_per_call=env.integer("RATE_LIMIT_PER_CALL", 60, minimum=10),
             rate_limit_per_number=env.integer("RATE_LIMIT_PER_NUMBER", 300, minimum=10),
             secret_key=env.secret("SECRET_KEY", SECRET_KEY_MIN_LENGTH),
