@@ -1,14 +1,14 @@
 """The pepper each contact's password hash was made with (NULL: the digits alone)
 
 Revision ID: 0015_password_pepper
-Revises: 0010b_call_rollups
+Revises: 0009_call_steps
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_password_pepper"
-down_revision = "0010b_call_rollups"
+down_revision = "0009_call_steps"
 branch_labels = None
 depends_on = None
 
