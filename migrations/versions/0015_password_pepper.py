@@ -1,14 +1,14 @@
 """The pepper each contact's password hash was made with (NULL: the digits alone)
 
 Revision ID: 0015_password_pepper
-Revises: 0009_call_steps
+Revises: 0013_speech
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_password_pepper"
-down_revision = "0009_call_steps"
+down_revision = "0013_speech"
 branch_labels = None
 depends_on = None
 
