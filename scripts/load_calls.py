@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file: the project's packages live one level up
 
 from ivr.menu import Menu, load_menu  # noqa: E402
+from ivr.speech.menus import number_listen  # noqa: E402
 
 DEMO_DATA = ROOT / "demo" / "demo-data.json"
 LOAD_TICKETS = ROOT / "scripts" / "load_tickets.py"
@@ -213,7 +214,10 @@ class Texts:
         cadastro = menu.spec.nodes.get("cadastro")
         # the teams' unanswered transfers all end in the voicemail option 7's does
         voicemail = menu.spec.nodes.get(str(getattr(cadastro, "on_unanswered", "")))
-        return cls(words.login_ask_cpf, words.login_ask_password, words.login_failed,
+        # a line that takes speech asks for the CPF in other words (auth.flow.ask_cpf)
+        spoken = number_listen(menu) is not None
+        return cls(words.login_ask_cpf_spoken if spoken else words.login_ask_cpf,
+                   words.login_ask_password, words.login_failed,
                    words.login_recover, words.login_welcome, words.ticket_not_found,
                    retries.invalid, retries.silence,
                    str(getattr(voicemail, "thanks", "") or words.recording_thanks),
