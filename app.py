@@ -20,6 +20,7 @@ from database.flask_ext import get_db
 from database.flask_ext import init_app as init_database
 from importer.sections import ImportSection
 from ivr.calls.recorder import CallRecorder
+from ivr.calls.spool import Spool, spool_directory
 from ivr.registry import MenuRegistry
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,9 @@ def register_extensions(app: Flask) -> None:
     app.extensions["menu_registry"] = MenuRegistry(
         Path(str(app.config["MENUS_FILE"])), float(app.config["MENU_RELOAD_SECONDS"])
     )
-    app.extensions["call_recorder"] = CallRecorder(database)
+    spool = Path(str(app.config.get("CALL_SPOOL_DIR") or spool_directory(
+        Path(app.instance_path), str(app.config["DATABASE_URL"]))))
+    app.extensions["call_recorder"] = CallRecorder(database, spool=Spool(spool))
     app.extensions["import_sections"] = import_sections(app.config["PASSWORD_PEPPER"])
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
@@ -115,9 +118,11 @@ def register_extensions(app: Flask) -> None:
         # would let a request signed for another app of the provider account validate here.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     from ivr import rate_limits
+    from ivr.fallback import install as install_fallback
     from ivr.provider import install
 
     install(app)
+    install_fallback(app)
     rate_limits.install(app)
 
 

@@ -4,8 +4,10 @@ wires them (``app.register_blueprints``): ivr never imports them.
 ``call_ended``: the provider's status callback reported the call's final status. Sent with the
 app as sender, inside the callback's transaction, with ``session`` (the request's; receivers
 write through it and never commit) and ``call_sid``. Receivers run in the request: one that
-raises rolls back the call record's completion with everything else, and the provider is
-answered as for any failure.
+raises rolls back the call record's completion with everything else; when that is the
+database's failure, the completion is tried again later (``ivr.views.status``), otherwise the
+provider is answered as for any failure. A receiver may also run outside a request, in the
+app's context.
 
 ``health_report``: ``GET /healthz`` asks for what else operations should see. Sent with the app
 as sender; each receiver returns a dict merged into the answer, and must not raise (the page
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy.orm import Session
 
 _signals = Namespace()
 
@@ -31,8 +32,3 @@ def health_reports() -> dict[str, object]:
         merged.update(report)
     return merged
 
-
-def announce_call_ended(session: Session, call_sid: str) -> None:
-    """Tells this app's receivers that call ``call_sid`` ended; the caller commits."""
-    call_ended.send(current_app._get_current_object(),  # type: ignore[attr-defined]
-                    session=session, call_sid=call_sid)
