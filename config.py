@@ -12,7 +12,7 @@ import math
 import os
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import click
 
 ROOT = Path(__file__).resolve().parent
+MIN_PEPPER_LENGTH = 32  # docs/rules.md#password-storage
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -140,6 +141,25 @@ class Environment:
             return self._refuse(name, raw, problem, None)
         return raw
 
+    def redis_url(self, name: str) -> str | None:
+        """A Redis server: ``redis://`` or ``rediss://`` with a host, or ``unix://`` a path."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return None
+        try:
+            parts = urlsplit(raw)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            parts = None
+        ok = parts is not None and not any(char.isspace() for char in raw) and (
+            (parts.scheme in {"redis", "rediss"} and bool(parts.hostname))
+            or (parts.scheme == "unix" and bool(parts.path)))
+        if not ok:
+            shown = _USER_INFO.sub("//***@", raw)  # a password in the URL stays out of the logs
+            return self._refuse(name, shown, "is not a Redis URL (e.g. redis://127.0.0.1:6379/0)",
+                                None)
+        return raw
+
     def aware_time(self, name: str) -> datetime | None:
         """An ISO 8601 time with its UTC offset."""
         raw = self._trimmed(name)
@@ -239,6 +259,10 @@ class ServerConfig:
     twilio_account_sid: str | None = None  # None: reminder calls are skipped with a warning
     twilio_api_url: str = TWILIO_API_URL
     outbound_caller_id: str | None = None
+    redis_url: str | None = None
+    password_pepper: str | None = field(default=None, repr=False)
+    rate_limit_per_call: int = 60
+    rate_limit_per_number: int = 300
     secret_key: str | None = None  # signs the /admin/ session; required once an admin exists
 
     @classmethod
@@ -265,6 +289,7 @@ class ServerConfig:
             # took ~20 s here, past the provider's webhook timeout). Tests that want cheap
             # hashes pass BCRYPT_ROUNDS to create_app, not through the environment.
             bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, minimum=10, maximum=14),
+            password_pepper=env.secret("PASSWORD_PEPPER", MIN_PEPPER_LENGTH),
             menu_reload_seconds=env.seconds("MENU_RELOAD_SECONDS", 1.0),
             frozen_time=env.aware_time("IVR_FROZEN_TIME"),
             twilio_account_sid=env.pattern(
@@ -272,5 +297,9 @@ class ServerConfig:
             twilio_api_url=env.base_url("TWILIO_API_URL") or TWILIO_API_URL,
             outbound_caller_id=env.pattern(
                 "OUTBOUND_CALLER_ID", _E164, "is not an E.164 number (e.g. +551140030015)"),
+            redis_url=env.redis_url("REDIS_URL"),
+            # docs/rules.md#rate-limits: a person's call makes at most 10 to 20 webhooks a minute
+            rate_limit_per_call=env.integer("RATE_LIMIT_PER_CALL", 60, minimum=10),
+            rate_limit_per_number=env.integer("RATE_LIMIT_PER_NUMBER", 300, minimum=10),
             secret_key=env.secret("SECRET_KEY", SECRET_KEY_MIN_LENGTH),
         )

@@ -25,7 +25,7 @@ def test_the_tables_match_the_models(database_url: str) -> None:
 
 
 def test_downgrade_and_upgrade_again(database_url: str) -> None:
-    command.downgrade(alembic_config(database_url), "0013_speech")
+    command.downgrade(alembic_config(database_url), "0015_password_pepper")
     assert "phone" not in _columns(database_url, "contacts")
     assert "contact_id" not in _columns(database_url, "tickets")
     upgrade(database_url)

@@ -2,7 +2,7 @@
 tickets' contact
 
 Revision ID: 0012_around_the_call
-Revises: 0013_speech
+Revises: 0015_password_pepper
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from database.base import UTCDateTime
 
 revision = "0012_around_the_call"
-down_revision = "0013_speech"
+down_revision = "0015_password_pepper"
 branch_labels = None
 depends_on = None
 
