@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_metrics(app)
     return app
 
 
@@ -56,6 +57,8 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         BCRYPT_ROUNDS=config.bcrypt_rounds,
         MENU_RELOAD_SECONDS=config.menu_reload_seconds,
         CLOCK=_clock(config.frozen_time),
+        METRICS_TOKEN=config.metrics_token,
+        LOG_FORMAT=config.log_format,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
@@ -115,6 +118,26 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tickets_bp)
     # ivr imports neither auth nor tickets: auth answers its login question and hears its calls end.
     auth_subscriptions.install(app)
+
+
+def register_metrics(app: Flask) -> None:
+    """``/metrics``, every webhook counted and timed, and auth's logins counted (announced on
+    ``ivr.signals.login_checked``: ivr never imports auth)."""
+    from ivr import signals
+    from telemetry.exposition import bp as metrics_bp
+    from telemetry.webhooks import WebhookMetrics
+
+    app.register_blueprint(metrics_bp)
+    signals.login_checked.connect(_count_login, sender=app)
+    steps = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()
+             if rule.rule.startswith("/voice") and not rule.arguments}
+    app.wsgi_app = WebhookMetrics(app.wsgi_app, steps)  # type: ignore[method-assign]
+
+
+def _count_login(app: Flask, *, result: str, **_: object) -> None:
+    from telemetry.metrics import count_login
+
+    count_login(result)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -151,6 +151,19 @@ class Environment:
                 name, raw, "is not HOST:PORT (e.g. 127.0.0.1:8000), unix:PATH or fd://N", default)
         return raw
 
+    def secret(self, name: str, *, min_length: int) -> str | None:
+        """A token sent in an HTTP header: printable ASCII without spaces, at least
+        ``min_length`` long (a newline around it, from a pasted file, is trimmed)."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return None
+        if not (raw.isascii() and raw.isprintable() and " " not in raw):
+            return self._refuse(name, "***", "must be printable ASCII without spaces", None)
+        if len(raw) < min_length:
+            return self._refuse(name, "***", f"is too short (use {min_length} characters or more)",
+                                None)
+        return raw
+
     def _trimmed(self, name: str) -> str | None:
         value = self.text(name)
         return None if value is None else value.strip()
@@ -213,6 +226,8 @@ class ServerConfig:
     bcrypt_rounds: int = 12
     menu_reload_seconds: float = 1.0
     frozen_time: datetime | None = None
+    metrics_token: str | None = None  # None: /metrics answers loopback only
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
@@ -240,4 +255,6 @@ class ServerConfig:
             bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, minimum=10, maximum=14),
             menu_reload_seconds=env.seconds("MENU_RELOAD_SECONDS", 1.0),
             frozen_time=env.aware_time("IVR_FROZEN_TIME"),
+            metrics_token=env.secret("METRICS_TOKEN", min_length=16),
+            log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
         )

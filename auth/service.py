@@ -126,6 +126,8 @@ class LoginResult:
     contact_id: int | None = None
     company_id: int | None = None
     first_name: str | None = None
+    # the audited reason (``AuditResult``): finer than ``status``, for logs and metrics only
+    reason: AuditResult | None = None
 
     @property
     def ok(self) -> bool:
@@ -320,11 +322,13 @@ def record_login(session: Session, check: LoginCheck) -> LoginResult:
             status="too_many_in_call" if in_call >= MAX_FAILURES_PER_CALL else status,
             failures_in_call=in_call,
             delay_seconds=max(caller_delay_seconds(from_caller), line_delay_seconds(on_line)),
+            reason=result,
         )
 
     if check.failures_so_far >= MAX_FAILURES_PER_CALL:
         audit("call_limit")
-        return LoginResult(status="too_many_in_call", failures_in_call=check.failures_so_far)
+        return LoginResult(status="too_many_in_call", failures_in_call=check.failures_so_far,
+                           reason="call_limit")
     if not check.cpf_valid:
         return refuse("invalid_cpf", "invalid_cpf", None)
     contact_id = check.contact_id
@@ -357,6 +361,7 @@ def record_login(session: Session, check: LoginCheck) -> LoginResult:
         contact_id=contact_id,
         company_id=check.company_id,
         first_name=first_name_of(check.name),
+        reason="ok",
     )
 
 

@@ -14,6 +14,7 @@ from ivr.provider import caller_number
 from ivr.rendering import render
 from ivr.state import CallState
 from ivr.twiml import voice_of
+from telemetry.metrics import count_transfer
 
 TWIML = "text/xml; charset=utf-8"
 
@@ -23,6 +24,10 @@ def answer(reply: Reply, menu: Menu, state: CallState | None = None) -> Response
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
     records: CallRecorder = app.extensions["call_recorder"]
     record_step(records, app, reply, state)
+    if reply.outcome is not None and reply.outcome.kind == "closed":
+        # Outside hours: a transfer not attempted. The detail names the team's node, or
+        # ``specialist:<ticket>``.
+        count_transfer(reply.outcome.detail.partition(":")[0], "closed")
     response = twiml_response(app, reply, menu)
     if records.flush_is_due():
         # Runs once the response has been sent, before the worker takes the next request.

@@ -7,6 +7,10 @@ write through it and never commit) and ``call_sid``. Receivers run in the reques
 raises rolls back the call record's completion with everything else, and the provider is
 answered as for any failure.
 
+``login_checked``: auth checked a phone login. Sent by auth's views with the app as sender and
+``result``, the audited reason (``ok``, ``bad_password``, ``bad_password_locks``...); the app
+counts it for ``/metrics``. Receivers must not raise.
+
 ``health_report``: ``GET /healthz`` asks for what else operations should see. Sent with the app
 as sender; each receiver returns a dict merged into the answer, and must not raise (the page
 answers when the database does not).
@@ -22,6 +26,7 @@ _signals = Namespace()
 
 call_ended = _signals.signal("call-ended")
 health_report = _signals.signal("health-report")
+login_checked = _signals.signal("login-checked")
 
 
 def health_reports() -> dict[str, object]:
@@ -36,3 +41,8 @@ def announce_call_ended(session: Session, call_sid: str) -> None:
     """Tells this app's receivers that call ``call_sid`` ended; the caller commits."""
     call_ended.send(current_app._get_current_object(),  # type: ignore[attr-defined]
                     session=session, call_sid=call_sid)
+
+
+def announce_login_checked(result: str) -> None:
+    login_checked.send(current_app._get_current_object(),  # type: ignore[attr-defined]
+                       result=result)

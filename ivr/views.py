@@ -19,9 +19,11 @@ from ivr.calls.events import CallCompleted
 from ivr.calls.store import complete_call
 from ivr.current import now, recorder, registry
 from ivr.menu import Menu
+from ivr.menu.schema import TransferNode
 from ivr.provider import Form, caller_number, provider_webhook
 from ivr.respond import answer
 from ivr.state import CallState
+from telemetry.metrics import count_transfer, transfer_outcome
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +69,13 @@ def step(form: Form) -> Response:
 @bp.post("/voice/dialed")
 @provider_webhook
 def dialed(form: Form) -> Response:
-    return _step(form, lambda menu, state: engine.on_dial_result(
-        menu, state, form.get("DialCallStatus"), now(), call_context()))
+    def on_result(menu: Menu, state: CallState) -> Reply:
+        if isinstance(menu.node(state.node), TransferNode):  # the team: a node of the menu
+            count_transfer(state.node, transfer_outcome(form.get("DialCallStatus")))
+        return engine.on_dial_result(menu, state, form.get("DialCallStatus"), now(),
+                                     call_context())
+
+    return _step(form, on_result)
 
 
 @bp.post("/voice/recorded")

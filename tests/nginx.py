@@ -21,10 +21,13 @@ def available() -> bool:
 
 
 class Nginx:
-    def __init__(self, work: Path, upstreams: list[str]) -> None:
+    def __init__(self, work: Path, upstreams: list[str], host: str = "127.0.0.1") -> None:
+        """``host``: the address nginx listens on (another of this machine's, to be reached
+        from beyond loopback)."""
         self.work = work
         self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.host = host
+        self.base = f"http://{host}:{self.port}"
         self.upstreams = upstreams
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -50,7 +53,7 @@ http {{
 {servers}
     }}
     server {{
-        listen 127.0.0.1:{self.port};
+        listen {self.host}:{self.port};
         include {PROXY_CONF};
     }}
 }}

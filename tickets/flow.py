@@ -197,10 +197,16 @@ def after_change(menu: Menu, state: CallState, ticket: AnyTicket, change: Change
     return replace(reply, outcome=Outcome(f"ticket_{change}", ticket.number))
 
 
-def _team(menu: Menu, ticket: AnyTicket) -> TransferNode | None:
+def team_of(menu: Menu, ticket: AnyTicket) -> str | None:
+    """The name of the ticket's area team: its transfer node in the menu."""
     # The file names teams by area; a ticket's area is any string (a view's) or an Area.
     name = next((team for area, team in menu.settings.teams.items() if area == ticket.area),
                 None)
+    return name if name and isinstance(menu.node(name), TransferNode) else None
+
+
+def _team(menu: Menu, ticket: AnyTicket) -> TransferNode | None:
+    name = team_of(menu, ticket)
     node = menu.node(name) if name else None
     return node if isinstance(node, TransferNode) else None
 

@@ -20,6 +20,7 @@ from ivr.menu import Menu
 from ivr.provider import Form, provider_webhook
 from ivr.respond import answer
 from ivr.state import CallState
+from telemetry.metrics import count_transfer, transfer_outcome
 from tickets import flow, service
 from tickets.lookup import (
     Caller,
@@ -221,17 +222,21 @@ def offer(visit: Visit) -> Response:
 @ticket_webhook()
 def specialist_dialed(visit: Visit) -> Response:
     return _after_dial(visit, lambda ticket: flow.to_team(
-        visit.menu, visit.state, ticket, now(), say("O especialista não pôde atender.")))
+        visit.menu, visit.state, ticket, now(), say("O especialista não pôde atender.")),
+        "specialist")
 
 
 @bp.post("/team-dialed")
 @ticket_webhook()
 def team_dialed(visit: Visit) -> Response:
+    team = flow.team_of(visit.menu, visit.ticket) if visit.ticket is not None else None
     return _after_dial(visit, lambda ticket: flow.leave_message(
-        visit.state, ticket, say(flow.NO_ANSWER)))
+        visit.state, ticket, say(flow.NO_ANSWER)), team or "unknown")
 
 
-def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply]) -> Response:
+def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply], team: str
+                ) -> Response:
+    count_transfer(team, transfer_outcome(visit.form.get("DialCallStatus")))
     if visit.form.get("DialCallStatus", "") in engine.ANSWERED:
         return visit.reply(Reply(then=Hangup()))
     if visit.ticket is None:

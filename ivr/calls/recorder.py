@@ -18,6 +18,7 @@ import time
 from database.session import Database
 from ivr.calls.events import Step
 from ivr.calls.store import write_steps
+from telemetry.metrics import CALL_RECORDS_DROPPED, CALL_RECORDS_QUEUED
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class CallRecorder:
         if self._background:
             self._ensure_thread()
         self._queue.put(event)
+        CALL_RECORDS_QUEUED.inc()
 
     def flush_is_due(self) -> bool:
         """Enough is queued to write in the gap after this response (see ``ivr.respond``)."""
@@ -103,4 +105,6 @@ class CallRecorder:
         with self._flush_lock:
             if self._closed:
                 return
-            write_steps(self.database, batch)
+            if not write_steps(self.database, batch):
+                CALL_RECORDS_DROPPED.inc(len(batch))
+            CALL_RECORDS_QUEUED.dec(len(batch))
