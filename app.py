@@ -72,9 +72,9 @@ def _clock(frozen: datetime | None) -> Callable[[], datetime]:
 
 
 def register_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from telemetry.logs import configure
+
+    configure(str(app.config["LOG_FORMAT"]))
     # Alembic announces each of its plugins at INFO whenever it is imported: seven lines per
     # worker at start-up and per command, which bury what an admin needs to read.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

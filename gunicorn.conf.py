@@ -39,6 +39,11 @@ secure_scheme_headers: dict[str, str] = {}
 forwarder_headers = ""
 
 _app_config = ServerConfig.read(_env)  # the workers read it again in create_app
+if _app_config.log_format == "json":
+    # gunicorn's own lines as JSON too, the app's beside them (telemetry.logs)
+    from telemetry.logs import gunicorn_logconfig
+
+    logconfig_dict = gunicorn_logconfig(loglevel, accesslog)
 
 
 def _exposed(address: str) -> str | None:

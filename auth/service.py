@@ -126,8 +126,9 @@ class LoginResult:
     contact_id: int | None = None
     company_id: int | None = None
     first_name: str | None = None
-    # the audited reason (``AuditResult``): finer than ``status``, for logs and metrics only
-    reason: AuditResult | None = None
+    # the audited reason (``AuditResult``), finer than ``status``: for metrics only, so left
+    # out of comparisons (an unknown CPF's result equals a wrong password's)
+    reason: AuditResult | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:

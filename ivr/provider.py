@@ -18,6 +18,7 @@ from flask import Flask, Response, current_app, g, request
 from twilio.request_validator import HMAC_SHA1, RequestValidator, get_signature_algorithm
 
 from ivr.form_fields import parse_pairs
+from telemetry.logs import CALL_SID_KEY
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def provider_webhook(view: Callable[..., Response]) -> Callable[..., Response]:
                         request.path)
             return forbidden()
         g.form = form
-        g.call_sid = form.get("CallSid", "")[:64]
+        g.call_sid = request.environ[CALL_SID_KEY] = form.get("CallSid", "")[:64]
         return view(form, *args, **kwargs)
 
     return wrapper

@@ -13,6 +13,7 @@ from typing import Any
 
 from prometheus_client.metrics import Counter, Histogram
 
+from telemetry.logs import STEP_KEY
 from telemetry.metrics import WEBHOOK_SECONDS, WEBHOOKS
 
 FAILED = "ivr.webhook_failed"  # environ key set by the error boundary
@@ -52,6 +53,7 @@ class WebhookMetrics:
         if not path.startswith("/voice"):
             return self.app(environ, start_response)
         started = perf_counter()
+        step = environ[STEP_KEY] = self.steps.get(path, UNKNOWN_STEP)
         seen: list[str] = []
 
         def noting_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
@@ -61,8 +63,7 @@ class WebhookMetrics:
         body = self.app(environ, noting_start_response)
         elapsed = perf_counter() - started
         status = int(seen[0][:3]) if seen else 500
-        self.observe(self.steps.get(path, UNKNOWN_STEP),
-                     outcome_of(status, environ.get(FAILED, False)), elapsed)
+        self.observe(step, outcome_of(status, environ.get(FAILED, False)), elapsed)
         return body
 
     def observe(self, step: str, outcome: str, seconds: float) -> None:

@@ -23,7 +23,8 @@ VARIABLES = (
     "DATABASE_URL", "TWILIO_AUTH_TOKEN", "MENUS_FILE", "TWILIO_VALIDATE_SIGNATURES",
     "PUBLIC_BASE_URL", "PROXY_HOPS", "BCRYPT_ROUNDS", "MENU_RELOAD_SECONDS", "IVR_FROZEN_TIME",
     "GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_TIMEOUT", "GUNICORN_MAX_REQUESTS",
-    "GUNICORN_LOG_LEVEL", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS",
+    "GUNICORN_LOG_LEVEL", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS", "METRICS_TOKEN",
+    "LOG_FORMAT",
 )
 
 
@@ -79,7 +80,26 @@ BAD_VALUES = [
     ("PUBLIC_BASE_URL", "https://ivr.example.com:99999", "is not a URL"),
     ("PUBLIC_BASE_URL", "https://[::1", "is not a URL"),
     ("PUBLIC_BASE_URL", "https://ivr example.com", "is not a URL"),
+    ("LOG_FORMAT", "jsonl", "is not one of text, json"),
+    ("LOG_FORMAT", "yes", "is not one of text, json"),
 ]
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("short-token", "is too short (use 16 characters or more)"),
+    ("a token with spaces 0123456789", "must be printable ASCII without spaces"),
+    ("tökén-0123456789abcdef", "must be printable ASCII without spaces"),
+])
+def test_a_bad_metrics_token_is_refused_without_repeating_it(value: str, problem: str) -> None:
+    (only,) = problems_of({"METRICS_TOKEN": value})
+    assert only == f"METRICS_TOKEN: '***' {problem}"
+
+
+def test_metrics_token_and_log_format() -> None:
+    config = ServerConfig.from_env({"METRICS_TOKEN": "  0123456789abcdef\n", "LOG_FORMAT": "JSON"})
+    assert (config.metrics_token, config.log_format) == ("0123456789abcdef", "json")
+    default = ServerConfig.from_env({})
+    assert (default.metrics_token, default.log_format) == (None, "text")
 
 
 @pytest.mark.parametrize(("name", "value", "problem"), BAD_VALUES)
