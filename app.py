@@ -19,6 +19,7 @@ from database.flask_ext import init_app as init_database
 from importer.sections import ImportSection
 from ivr.calls.recorder import CallRecorder
 from ivr.registry import MenuRegistry
+from privacy.rules import Erasure, Purge
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         CLOCK=_clock(config.frozen_time),
         METRICS_TOKEN=config.metrics_token,
         LOG_FORMAT=config.log_format,
+        RETENTION_DAYS=dict(config.retention_days),
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
@@ -88,6 +90,7 @@ def register_extensions(app: Flask) -> None:
     )
     app.extensions["call_recorder"] = CallRecorder(database)
     app.extensions["import_sections"] = import_sections()
+    app.extensions["purges"], app.extensions["erasures"] = privacy_rules()
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         # The client's address and scheme only: a host, port or prefix taken from a header
@@ -105,6 +108,18 @@ def import_sections() -> list[ImportSection]:
     from tickets.importing import SECTIONS as ticket_sections
 
     return [*auth_sections, *ticket_sections]
+
+
+def privacy_rules() -> tuple[list[Purge], list[Erasure]]:
+    """What ``data purge`` and ``contacts forget`` do, package by package. Auth comes first:
+    it finds the person, whose contact row is erased last."""
+    from auth import retention as auth_rules
+    from ivr.calls import retention as call_rules
+    from tickets import retention as ticket_rules
+
+    packages = (auth_rules, ticket_rules, call_rules)
+    return ([rule for package in packages for rule in package.PURGES],
+            [rule for package in packages for rule in package.ERASURES])
 
 
 def register_blueprints(app: Flask) -> None:
@@ -169,6 +184,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(contacts_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(tickets_cli)
+    from privacy.cli import forget_command, purge_command
+
+    data_cli.add_command(purge_command)
+    contacts_cli.add_command(forget_command)
 
 
 @click.group("db", help="Database schema.")

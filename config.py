@@ -12,7 +12,7 @@ import math
 import os
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -213,6 +213,13 @@ def _is_address(raw: str) -> bool:
             and 1 <= int(port) <= 65535)
 
 
+# Days kept by default (LGPD: no longer than the purpose needs). A year of call records for
+# the console's charts; six months of login attempts, the access records Marco Civil (Law
+# 12.965, art. 15) asks an application to keep; recordings and survey comments, whose words
+# are the caller's own, for as long as a team needs to act on them.
+RETENTION_DEFAULTS = {"calls": 365, "logins": 180, "recordings": 90, "survey_comments": 180}
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     """What the environment says (``README.md``, "Configuration")."""
@@ -228,6 +235,8 @@ class ServerConfig:
     frozen_time: datetime | None = None
     metrics_token: str | None = None  # None: /metrics answers loopback only
     log_format: str = "text"
+    # days each kind of personal data is kept (``data purge``), by name (privacy.rules)
+    retention_days: Mapping[str, int] = field(default_factory=lambda: dict(RETENTION_DEFAULTS))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
@@ -257,4 +266,8 @@ class ServerConfig:
             frozen_time=env.aware_time("IVR_FROZEN_TIME"),
             metrics_token=env.secret("METRICS_TOKEN", min_length=16),
             log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
+            retention_days={
+                name: env.integer(f"RETENTION_{name.upper()}_DAYS", default, minimum=1,
+                                  maximum=3650)
+                for name, default in RETENTION_DEFAULTS.items()},
         )

@@ -24,7 +24,8 @@ VARIABLES = (
     "PUBLIC_BASE_URL", "PROXY_HOPS", "BCRYPT_ROUNDS", "MENU_RELOAD_SECONDS", "IVR_FROZEN_TIME",
     "GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_TIMEOUT", "GUNICORN_MAX_REQUESTS",
     "GUNICORN_LOG_LEVEL", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS", "METRICS_TOKEN",
-    "LOG_FORMAT",
+    "LOG_FORMAT", "RETENTION_CALLS_DAYS", "RETENTION_LOGINS_DAYS", "RETENTION_RECORDINGS_DAYS",
+    "RETENTION_SURVEY_COMMENTS_DAYS",
 )
 
 
@@ -81,6 +82,10 @@ BAD_VALUES = [
     ("PUBLIC_BASE_URL", "https://[::1", "is not a URL"),
     ("PUBLIC_BASE_URL", "https://ivr example.com", "is not a URL"),
     ("LOG_FORMAT", "jsonl", "is not one of text, json"),
+    ("RETENTION_CALLS_DAYS", "0", "is out of range (use 1 to 3650)"),
+    ("RETENTION_LOGINS_DAYS", "3651", "is out of range (use 1 to 3650)"),
+    ("RETENTION_RECORDINGS_DAYS", "90d", "is not a whole number"),
+    ("RETENTION_SURVEY_COMMENTS_DAYS", "-1", "is out of range (use 1 to 3650)"),
     ("LOG_FORMAT", "yes", "is not one of text, json"),
 ]
 
@@ -93,6 +98,12 @@ BAD_VALUES = [
 def test_a_bad_metrics_token_is_refused_without_repeating_it(value: str, problem: str) -> None:
     (only,) = problems_of({"METRICS_TOKEN": value})
     assert only == f"METRICS_TOKEN: '***' {problem}"
+
+
+def test_retention_days() -> None:
+    config = ServerConfig.from_env({"RETENTION_CALLS_DAYS": "30", "RETENTION_LOGINS_DAYS": ""})
+    assert config.retention_days == {"calls": 30, "logins": 180, "recordings": 90,
+                                     "survey_comments": 180}
 
 
 def test_metrics_token_and_log_format() -> None:
