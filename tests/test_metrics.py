@@ -4,8 +4,11 @@ over the workers; and who may read it (loopback, or the bearer token), also thro
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -197,3 +200,22 @@ def test_bearer_token_must_match_exactly() -> None:
     assert bearer_matches(f"bearer {TOKEN}", TOKEN)
     for header in (None, "", TOKEN, f"Basic {TOKEN}", f"Bearer {TOKEN[:-1]}", "Bearer é"):
         assert not bearer_matches(header, TOKEN)
+
+
+def test_a_killed_worker_leaves_its_counts_and_takes_its_live_gauges(
+        live: tuple[LiveServer, Path]) -> None:
+    server, metrics_dir = live
+    before = samples_of(server.server.get("/metrics").body.decode())
+    pids = sorted(int(file.stem.rpartition("_")[2]) for file in metrics_dir.glob("counter_*.db"))
+    victim = pids[0]
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while (metrics_dir / f"gauge_livesum_{victim}.db").exists():
+        assert time.monotonic() < deadline, "the master did not mark the worker dead"
+        time.sleep(0.1)
+    assert not (metrics_dir / f"gauge_livemax_{victim}.db").exists()
+    assert (metrics_dir / f"counter_{victim}.db").exists()
+    after = samples_of(server.server.get("/metrics").body.decode())
+    for name in ("ivr_webhooks_total", "ivr_transfers_total", "ivr_logins_total"):
+        assert {key: v for key, v in after.items() if key[0] == name} == \
+            {key: v for key, v in before.items() if key[0] == name}
