@@ -8,7 +8,7 @@ the failure counts of a calling number or a minute of the line once their window
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from auth.counters import CALLER_WINDOW, STALE_CALL_LOGIN
@@ -16,7 +16,7 @@ from auth.line_failures import LINE_WINDOW
 from auth.models import CallerFailure, CallLogin, Contact, LineLoginFailures, LoginAttempt
 from auth.pending import SWEEP_AFTER, PendingLogin
 from auth.service import ANONYMOUS_CALLER
-from privacy.rules import Erasure, Person, Purge, changed
+from privacy.rules import Erasure, Person, Purge, changed, of_person
 
 MASKED_NOTHING = "***.***.***-**"
 ERASED = "erased"
@@ -64,14 +64,12 @@ def _delete_contact(session: Session, person: Person) -> int:
 
 def _anonymise_attempts(session: Session, person: Person) -> int:
     """The attempts stay, for the counts; whose they were and from where does not."""
-    mine: list[ColumnElement[bool]] = [LoginAttempt.call_sid.in_(person.call_sids)]
-    if person.contact_id is not None:
-        mine.append(LoginAttempt.contact_id == person.contact_id)
     return changed(session, update(LoginAttempt)
-                 .where(or_(*mine), or_(LoginAttempt.caller != ERASED,
-                                        LoginAttempt.masked_cpf != MASKED_NOTHING,
-                                        LoginAttempt.contact_id.is_not(None)))
-                 .values(masked_cpf=MASKED_NOTHING, caller=ERASED, contact_id=None))
+                   .where(of_person(person, LoginAttempt.call_sid, LoginAttempt.contact_id),
+                          or_(LoginAttempt.caller != ERASED,
+                              LoginAttempt.masked_cpf != MASKED_NOTHING,
+                              LoginAttempt.contact_id.is_not(None)))
+                   .values(masked_cpf=MASKED_NOTHING, caller=ERASED, contact_id=None))
 
 
 def _delete_caller_failures(session: Session, person: Person) -> int:
@@ -84,8 +82,8 @@ def _delete_pending(session: Session, person: Person) -> int:
 
 
 def _delete_call_logins(session: Session, person: Person) -> int:
-    return changed(session, delete(CallLogin).where(or_(
-        CallLogin.contact_id == person.contact_id, CallLogin.call_sid.in_(person.call_sids))))
+    return changed(session, delete(CallLogin).where(
+        of_person(person, CallLogin.call_sid, CallLogin.contact_id)))
 
 
 # The contact first: it finds the person, and (erased in reverse order) goes last.

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import CursorResult, Delete, Update
+from sqlalchemy import ColumnElement, CursorResult, Delete, Update, or_
 from sqlalchemy.orm import Session
 
 # The retention settings (``RETENTION_<NAME>_DAYS``), by name.
@@ -40,6 +41,15 @@ class Person:
     contact_id: int | None = None
     call_sids: set[str] = field(default_factory=set)
     numbers: set[str] = field(default_factory=set)  # phone numbers they called from
+
+
+def of_person(person: Person, call_sid: Any, contact_id: Any = None) -> ColumnElement[bool]:
+    """Rows on one of the person's calls, or (given ``contact_id``, a column) of their
+    contact."""
+    mine: list[ColumnElement[bool]] = [call_sid.in_(person.call_sids)]
+    if contact_id is not None and person.contact_id is not None:
+        mine.append(contact_id == person.contact_id)
+    return or_(*mine)
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,8 @@ def joao_and_maria_call(app: Flask, signed: SignedClient) -> None:
                                 call_sid="CA-joao-1", recording_url=RECORDING, at=NOW))
         session.add(CallLogin(call_sid="CA-joao-4", contact_id=joao, failures=0,
                               updated_at=NOW))  # a call still in progress
+        # someone's failures on a call in progress: nobody's contact, not João's
+        session.add(CallLogin(call_sid="CA-other", failures=2, updated_at=NOW))
 
 
 def test_forget_erases_the_person_and_keeps_the_anonymous_counts(

@@ -4,10 +4,10 @@ left them. The ticket events themselves stay: they are the ticket's history."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from privacy.rules import Erasure, Person, Purge, changed
+from privacy.rules import Erasure, Person, Purge, changed, of_person
 from tickets.models import TicketEvent, VoiceMessageSlot
 from tickets.service import SLOT_FOR
 
@@ -32,20 +32,16 @@ def gather(session: Session, person: Person) -> None:
 
 
 def _anonymise_events(session: Session, person: Person) -> int:
-    mine: list[ColumnElement[bool]] = [TicketEvent.call_sid.in_(person.call_sids)]
-    if person.contact_id is not None:
-        mine.append(TicketEvent.contact_id == person.contact_id)
     return changed(session, update(TicketEvent)
-                 .where(or_(*mine), or_(TicketEvent.contact_id.is_not(None),
-                                        TicketEvent.recording_url.is_not(None)))
-                 .values(contact_id=None, recording_url=None))
+                   .where(of_person(person, TicketEvent.call_sid, TicketEvent.contact_id),
+                          or_(TicketEvent.contact_id.is_not(None),
+                              TicketEvent.recording_url.is_not(None)))
+                   .values(contact_id=None, recording_url=None))
 
 
 def _delete_slots(session: Session, person: Person) -> int:
-    mine: list[ColumnElement[bool]] = [VoiceMessageSlot.call_sid.in_(person.call_sids)]
-    if person.contact_id is not None:
-        mine.append(VoiceMessageSlot.contact_id == person.contact_id)
-    return changed(session, delete(VoiceMessageSlot).where(or_(*mine)))
+    return changed(session, delete(VoiceMessageSlot).where(
+        of_person(person, VoiceMessageSlot.call_sid, VoiceMessageSlot.contact_id)))
 
 
 ERASURES = [

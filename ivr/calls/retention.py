@@ -24,9 +24,9 @@ def _delete_calls(session: Session, cutoff: datetime) -> int:
 def _drop_recordings(session: Session, cutoff: datetime) -> int:
     """A voicemail's outcome detail is ``node:recording URL``: the node stays."""
     return changed(session, update(Call)
-                  .where(Call.outcome == "voicemail", Call.outcome_detail.contains("://"),
-                         func.coalesce(Call.started_at, Call.updated_at) < cutoff)
-                  .values(outcome_detail=Call.last_node))
+                   .where(Call.outcome == "voicemail", Call.outcome_detail.contains("://"),
+                          func.coalesce(Call.started_at, Call.updated_at) < cutoff)
+                   .values(outcome_detail=Call.last_node))
 
 
 PURGES = [
@@ -44,10 +44,10 @@ def gather(session: Session, person: Person) -> None:
 
 def _anonymise_calls(session: Session, person: Person) -> int:
     return changed(session, update(Call)
-                  .where(or_(Call.call_sid.in_(person.call_sids),
-                             Call.from_number.in_(person.numbers)),
-                         or_(Call.from_number.is_not(None), Call.outcome_detail.is_not(None)))
-                  .values(from_number=None, outcome_detail=None))
+                   .where(or_(Call.call_sid.in_(person.call_sids),
+                              Call.from_number.in_(person.numbers)),
+                          or_(Call.from_number.is_not(None), Call.outcome_detail.is_not(None)))
+                   .values(from_number=None, outcome_detail=None))
 
 
 ERASURES = [Erasure("call records (caller's number, outcome detail)", _anonymise_calls,
