@@ -22,9 +22,12 @@ def prepare(environ: dict[str, str] | os._Environ[str] = os.environ) -> tuple[Pa
     given = (environ.get(VARIABLE) or "").strip()
     if given:
         directory = Path(given)
-        directory.mkdir(parents=True, exist_ok=True)
-        for stale in directory.glob("*.db"):
-            stale.unlink()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            for stale in directory.glob("*.db"):
+                stale.unlink()
+        except OSError as error:
+            raise SystemExit(f"Error: {VARIABLE}: {given!r} cannot be used: {error}") from None
         return directory, False
     directory = Path(tempfile.mkdtemp(prefix="ivr-metrics-"))
     environ[VARIABLE] = str(directory)
