@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from auth import prompts
 from auth.documents import is_valid_cpf, normalize_document
 from ivr import engine
 from ivr.actions import Ask, Hangup, Outcome, Reply, Resume, Speech, say
@@ -67,14 +66,16 @@ def _ask(endpoint: str, state: CallState, speech: tuple[Speech, ...], timeout: i
                num_digits=None, finish_on_key="#")
 
 
-def ask_cpf(state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0,
+def ask_cpf(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0,
             again: bool = False) -> Reply:
-    text = prompts.ASK_CPF_AGAIN if again else prompts.ASK_CPF
+    wording = menu.wording
+    text = wording.login_ask_cpf_again if again else wording.login_ask_cpf
     return Reply(then=_ask(CPF_STEP, state, lead + say(text), CPF_TIMEOUT, silences))
 
 
-def ask_password(state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0) -> Reply:
-    speech = lead + say(prompts.ASK_PASSWORD)
+def ask_password(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (),
+                 silences: int = 0) -> Reply:
+    speech = lead + say(menu.wording.login_ask_password)
     return Reply(then=_ask(PASSWORD_STEP, state, speech, PASSWORD_TIMEOUT, silences))
 
 
@@ -84,14 +85,17 @@ def wait(seconds: int) -> tuple[Speech, ...]:
     return (Speech(pause=seconds),) if seconds > 0 else ()
 
 
-def let_go(state: CallState) -> Reply:
-    return Reply(speech=say(prompts.LET_GO), then=Hangup(),
+def let_go(menu: Menu, state: CallState) -> Reply:
+    return Reply(speech=say(menu.wording.login_let_go), then=Hangup(),
                  outcome=Outcome("gave_up", f"login:{state.node}"))
 
 
 def too_many(menu: Menu, state: CallState) -> Reply:
-    text = prompts.TOO_MANY.format(portal=menu.settings.portal)
-    return Reply(speech=say(prompts.FAILED, text), then=Hangup(),
+    wording = menu.wording
+    # One sentence said; the help with the registration only where the line has that option.
+    recover = " ".join(text for text in (wording.login_recover, wording.login_registration_help,
+                                         wording.goodbye) if text)
+    return Reply(speech=say(wording.login_failed, recover), then=Hangup(),
                  outcome=Outcome("login_failed", state.node))
 
 
@@ -105,15 +109,15 @@ def at_login(menu: Menu, state: CallState, now: datetime, logged_in: bool) -> Re
     call (a replayed URL after a good login): carry on there."""
     if logged_in:
         return engine.enter(menu, state, now, LOGGED_IN)
-    return ask_cpf(state)
+    return ask_cpf(menu, state)
 
 
-def _silence(state: CallState, silences: int,
+def _silence(menu: Menu, state: CallState, silences: int,
              ask_again: Callable[[tuple[Speech, ...], int], Reply]) -> Reply:
     silences += 1
     if silences >= MAX_SILENCES:
-        return let_go(state)
-    return ask_again(say(prompts.SILENCE), silences)
+        return let_go(menu, state)
+    return ask_again(say(menu.wording.login_silence), silences)
 
 
 def on_cpf_keys(menu: Menu, state: CallState, keyed: str, silences: int) -> Reply | Entered:
@@ -121,11 +125,11 @@ def on_cpf_keys(menu: Menu, state: CallState, keyed: str, silences: int) -> Repl
     CPF to check: an invalid one is refused before any look-up, yet counts as a failure."""
     keys = keyed.strip()
     if keys == menu.settings.repeat_key:
-        return ask_cpf(state, silences=silences)
+        return ask_cpf(menu, state, silences=silences)
     digits = normalize_document(keys)[:MAX_CPF_KEYS]
     if not digits:
-        return _silence(state, silences, lambda lead, count: ask_cpf(state, lead, count,
-                                                                     again=True))
+        return _silence(menu, state, silences,
+                        lambda lead, count: ask_cpf(menu, state, lead, count, again=True))
     return Entered(digits, valid=is_valid_cpf(digits))
 
 
@@ -133,27 +137,30 @@ def on_password_keys(menu: Menu, state: CallState, keyed: str, silences: int) ->
     """The repeat key asks again (the CPF stays pending and nothing counts as a try), nothing is a
     silence, anything else is the password to check."""
     if keyed.strip() == menu.settings.repeat_key:
-        return ask_password(state, silences=silences)
+        return ask_password(menu, state, silences=silences)
     if not keyed:
-        return _silence(state, silences, lambda lead, count: ask_password(state, lead, count))
+        return _silence(menu, state, silences,
+                        lambda lead, count: ask_password(menu, state, lead, count))
     return Entered(keyed[:MAX_PASSWORD_KEYS])
 
 
-def start_over(state: CallState) -> Reply:
+def start_over(menu: Menu, state: CallState) -> Reply:
     """A password with no CPF pending (a replayed URL, another call's state, keyed too long ago,
     or used by a concurrent request of the call): the login starts again, and nothing counts."""
-    return ask_cpf(state)
+    return ask_cpf(menu, state)
 
 
 def after_login(menu: Menu, state: CallState, now: datetime, result: LoginAnswer) -> Reply:
     """Welcome by first name and on to where the caller was heading; after the call's third
     failure, where to get a new password and goodbye; else the delay, why, and the CPF again."""
     if result.speakable == "ok":
-        welcome = say(prompts.WELCOME.format(name=result.first_name) if result.first_name
-                      else prompts.THANKS)
+        wording = menu.wording
+        welcome = say(wording.login_welcome.format(name=result.first_name) if result.first_name
+                      else wording.login_thanks)
         # The line-wide slowdown holds a good password too: silence must not tell it apart.
         return engine.enter(menu, state, now, LOGGED_IN, wait(result.delay_seconds) + welcome)
     if result.speakable == "too_many_in_call":
         return too_many(menu, state)
-    why = prompts.INVALID_CPF if result.speakable == "invalid_cpf" else prompts.FAILED
-    return ask_cpf(state, wait(result.delay_seconds) + say(why), again=True)
+    why = menu.wording.login_invalid_cpf if result.speakable == "invalid_cpf" \
+        else menu.wording.login_failed
+    return ask_cpf(menu, state, wait(result.delay_seconds) + say(why), again=True)

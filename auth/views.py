@@ -64,7 +64,7 @@ def cpf(form: Form) -> Response:
         return answer(flow.after_login(menu, state, moment, result), menu, state)
     pending.remember_cpf(session, call_sid, keyed.keys, moment)
     session.commit()
-    return answer(flow.ask_password(state), menu, state)
+    return answer(flow.ask_password(menu, state), menu, state)
 
 
 @bp.post("/password")
@@ -85,14 +85,14 @@ def password(form: Form) -> Response:
     entry = pending.peek_cpf(session, call_sid, moment)
     if entry is None:
         session.commit()  # a stale entry was deleted
-        return answer(flow.start_over(state), menu, state)
+        return answer(flow.start_over(menu, state), menu, state)
     check = check_login(session, cpf=entry.cpf, password=keyed.keys, call_sid=call_sid,
                         caller=form.get("From"), now=moment,
                         rounds=current_app.config["BCRYPT_ROUNDS"])
     if not pending.consume(session, entry):
         # A concurrent request of this call used the entry meanwhile: one try per CPF entry.
         session.rollback()
-        return answer(flow.start_over(state), menu, state)
+        return answer(flow.start_over(menu, state), menu, state)
     result = record_login(session, check)
     session.commit()
     _announce(result)

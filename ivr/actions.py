@@ -64,8 +64,10 @@ class Record:
     max_length: int = 120
     timeout: int = 5
     finish_on_key: str = "#"
-    # Where to go when nothing was said (the provider then skips the action); None: goodbye.
+    # Where to go when nothing was said (the provider then skips the action); None: goodbye,
+    # after ``nothing_said``.
     on_silence: Resume | None = None
+    nothing_said: str = ""
 
 
 @dataclass(frozen=True)

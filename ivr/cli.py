@@ -49,6 +49,16 @@ def show(file: str | None) -> None:
         click.echo(line)
 
 
+@menus_cli.command("wording")
+@click.argument("file", required=False)
+def wording(file: str | None) -> None:
+    """Print every sentence of FILE (default: the served menu) by name, as callers hear it;
+    {name} marks a value known only during the call. Reword one in the wording: block."""
+    menu, _ = _load_or_exit(file)
+    for name, text in menu.wording.model_dump().items():
+        click.echo(f"{name}: {text}")
+
+
 def tree_lines(menu: Menu) -> list[str]:
     lines: list[str] = []
     seen: set[str] = set()
@@ -70,8 +80,8 @@ def tree_lines(menu: Menu) -> list[str]:
             entry = node.direct_entry
             extra = f", or {entry.digits} digits → {entry.goto}" if entry else ""
             lines.append(f"{label}{lock}: menu{extra}")
-            for option, target in node.options.items():
-                walk(target, option, depth + 1)
+            for key, option in node.options.items():
+                walk(option.goto, key, depth + 1)
             if entry:
                 walk(entry.goto, f"{entry.digits} digits", depth + 1)
         elif isinstance(node, TransferNode):

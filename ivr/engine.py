@@ -32,7 +32,7 @@ from ivr.menu.schema import (
     TransferNode,
     VoicemailNode,
 )
-from ivr.schedule import describe_hours, describe_next_opening, next_opening, status_at
+from ivr.schedule import describe_next_opening, next_opening, status_at
 from ivr.state import CallState
 
 # Webhook endpoints the provider is sent back to (Flask endpoint names, resolved by the views).
@@ -98,7 +98,8 @@ def enter(
     if isinstance(node, VoicemailNode):
         return Reply(
             speech=lead + prompt_speech(node.say),
-            then=Record(Resume(RECORDED, state), max_length=node.max_seconds),
+            then=Record(Resume(RECORDED, state), max_length=node.max_seconds,
+                        nothing_said=menu.wording.nothing_recorded),
         )
     assert isinstance(node, TicketStatusNode)
     return Reply(speech=lead, then=Redirect(Resume(TICKET_STATUS, state)))
@@ -122,8 +123,9 @@ def on_keys(
         return Reply(then=_ask(menu, node, state, prompt_speech(node.prompt)))
     if keys == settings.main_menu_key and state.node != settings.main_menu:
         return enter(menu, state.at(settings.main_menu), now, ctx)
-    if keys in node.options:
-        return enter(menu, state.at(node.options[keys]), now, ctx)
+    option = node.options.get(keys)
+    if option is not None:
+        return enter(menu, state.at(option.goto), now, ctx)
     entry = node.direct_entry
     if entry and len(keys) == entry.digits and keys.isdigit():
         return enter(menu, state.at(entry.goto).with_entry(keys), now, ctx)
@@ -153,7 +155,7 @@ def on_dial_result(
 
 def on_recording(menu: Menu, state: CallState, recording_url: str | None) -> Reply:
     node = menu.node(state.node)
-    thanks = node.thanks if isinstance(node, VoicemailNode) else "Obrigado. Até logo."
+    thanks = node.thanks if isinstance(node, VoicemailNode) else menu.wording.recording_thanks
     detail = f"{state.node}:{recording_url}" if recording_url else state.node
     return Reply(speech=say(thanks), then=Hangup(), outcome=Outcome("voicemail", detail[:255]))
 
@@ -197,17 +199,12 @@ def is_open(menu: Menu, node: TransferNode, now: datetime) -> bool:
 
 def closed_speech(menu: Menu, schedule_name: str, now: datetime) -> tuple[Speech, ...]:
     """Hours, when the line reopens and where else to go."""
-    spec = menu.schedules[schedule_name]
-    opening = next_opening(spec, now)
-    parts = [
-        "No momento estamos fora do horário de atendimento.",
-        f"Nosso atendimento funciona {describe_hours(spec)}.",
-    ]
-    if opening is not None:
-        parts.append(f"Reabrimos {describe_next_opening(opening, now)}.")
-    portal = menu.settings.portal
-    parts.append(f"Você também pode abrir e acompanhar chamados pelo portal {portal}.")
-    return say(*parts)
+    wording = menu.wording
+    opening = next_opening(menu.schedules[schedule_name], now)
+    reopening = "" if opening is None else wording.closed_reopening.format(
+        reopening=describe_next_opening(opening, now))
+    return say(wording.closed_now, wording.closed_hours.format(hours=menu.hours[schedule_name]),
+               reopening, wording.closed_portal)
 
 
 def closed(
@@ -224,7 +221,7 @@ def closed(
     if node.when_closed:
         reply = enter(menu, state.at(node.when_closed), now, ctx, speech)
         return replace(reply, outcome=outcome)
-    return Reply(speech=speech + say("Até logo."), then=Hangup(), outcome=outcome)
+    return Reply(speech=speech + say(menu.wording.goodbye), then=Hangup(), outcome=outcome)
 
 
 def give_up(
@@ -247,7 +244,9 @@ _PROMPT_SPEECH: dict[int, tuple[Prompt, tuple[Speech, ...]]] = {}
 _PROMPT_SPEECH_MAX = 4096
 
 
-def prompt_speech(prompt: Prompt) -> tuple[Speech, ...]:
+def prompt_speech(prompt: Prompt | None) -> tuple[Speech, ...]:
+    if prompt is None:  # no prompt given (a loaded menu gives every menu node both)
+        return ()
     cached = _PROMPT_SPEECH.get(id(prompt))
     if cached is not None and cached[0] is prompt:
         return cached[1]
@@ -311,7 +310,7 @@ def on_failure(menu: Menu, now: datetime) -> Reply:
         reply = transfer(menu, person, state, now, CallContext(), say(settings.apology))
         return replace(reply, outcome=outcome)
     return Reply(
-        speech=say(settings.apology, "Por favor, ligue novamente em alguns minutos. Até logo."),
+        speech=say(settings.apology, menu.wording.failure_goodbye),
         then=Hangup(),
         outcome=outcome,
     )

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ivr.actions import Ask, Dial, Hangup, Record, Redirect, Reply, Resume, Speech
+from ivr.actions import Ask, Dial, Hangup, Record, Redirect, Reply, Resume, Speech, say
 from ivr.menu import Menu
 
 UrlFor = Callable[[Resume], str]
-NOTHING_RECORDED = "Não recebemos nenhuma mensagem. Até logo."
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def build(reply: Reply, voice: Voice, url_for: UrlFor) -> str:
         if then.on_silence is not None:
             response.redirect(url_for(then.on_silence), method="POST")
         else:
-            _speak(response, (Speech(text=NOTHING_RECORDED),), voice)
+            _speak(response, say(then.nothing_said), voice)
             response.hangup()
     elif isinstance(then, Redirect):
         response.redirect(url_for(then.resume), method="POST")

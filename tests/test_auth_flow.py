@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from auth import flow, prompts
+from auth import flow
 from auth.service import LoginResult, LoginStatus
 from ivr import engine
 from ivr.actions import Ask, Dial, Hangup, Outcome, Redirect, Reply, Speech
@@ -18,6 +18,7 @@ from ivr.state import CallState
 
 ROOT = Path(__file__).resolve().parent.parent
 MENU = load_menu(ROOT / "menus.yaml")
+WORDING = MENU.wording
 TUESDAY_10H = datetime.fromisoformat("2026-12-01T10:00:00-03:00")
 
 # On the way to a team that needs a login (2-2-3-9-9-1).
@@ -66,7 +67,7 @@ def answered(status: LoginStatus, delay: int = 0, first_name: str | None = None)
 def test_the_login_starts_with_the_cpf() -> None:
     reply = flow.at_login(MENU, HEADING, TUESDAY_10H, logged_in=False)
     assert_asks(reply, flow.CPF_STEP)
-    assert texts(reply) == [prompts.ASK_CPF]
+    assert texts(reply) == [WORDING.login_ask_cpf]
 
 
 def test_a_call_already_logged_in_goes_on_without_a_word() -> None:
@@ -82,15 +83,15 @@ def test_the_repeat_key_asks_for_the_cpf_again_keeping_the_silences() -> None:
     reply = flow.on_cpf_keys(MENU, HEADING, " * ", silences=1)
     assert isinstance(reply, Reply)
     assert_asks(reply, flow.CPF_STEP, silences=1)
-    assert texts(reply) == [prompts.ASK_CPF]
+    assert texts(reply) == [WORDING.login_ask_cpf]
 
 
 def test_the_repeat_key_asks_for_the_password_again_keeping_the_silences() -> None:
     reply = flow.on_password_keys(MENU, HEADING, "*", silences=1)
     assert isinstance(reply, Reply)
     assert_asks(reply, flow.PASSWORD_STEP, silences=1)
-    assert texts(reply) == [prompts.ASK_PASSWORD]
-    assert reply == flow.ask_password(HEADING, silences=1)
+    assert texts(reply) == [WORDING.login_ask_password]
+    assert reply == flow.ask_password(MENU, HEADING, silences=1)
 
 
 # --- silences ------------------------------------------------------------------------------------
@@ -101,14 +102,14 @@ def test_a_first_silence_at_the_cpf_prompt_is_counted_and_asked_again(keyed: str
     reply = flow.on_cpf_keys(MENU, HEADING, keyed, silences=0)
     assert isinstance(reply, Reply)
     assert_asks(reply, flow.CPF_STEP, silences=1)
-    assert texts(reply) == [prompts.SILENCE, prompts.ASK_CPF_AGAIN]
+    assert texts(reply) == [WORDING.login_silence, WORDING.login_ask_cpf_again]
 
 
 def test_a_first_silence_at_the_password_prompt_is_counted_and_asked_again() -> None:
     reply = flow.on_password_keys(MENU, HEADING, "", silences=0)
     assert isinstance(reply, Reply)
     assert_asks(reply, flow.PASSWORD_STEP, silences=1)
-    assert texts(reply) == [prompts.SILENCE, prompts.ASK_PASSWORD]
+    assert texts(reply) == [WORDING.login_silence, WORDING.login_ask_password]
     assert not flow.ends_call(reply)
 
 
@@ -117,7 +118,7 @@ def test_the_second_silence_lets_the_caller_go(on_keys: OnKeys) -> None:
     reply = on_keys(MENU, HEADING, "", flow.MAX_SILENCES - 1)
     assert isinstance(reply, Reply) and isinstance(reply.then, Hangup)
     assert flow.ends_call(reply)
-    assert texts(reply) == [prompts.LET_GO]
+    assert texts(reply) == [WORDING.login_let_go]
     assert reply.outcome == Outcome("gave_up", "login:educacional")
 
 
@@ -140,9 +141,9 @@ def test_keys_at_the_password_prompt_come_back_as_keyed_and_never_in_a_repr() ->
 
 
 def test_a_password_with_no_cpf_pending_starts_the_login_over() -> None:
-    reply = flow.start_over(HEADING)
+    reply = flow.start_over(MENU, HEADING)
     assert_asks(reply, flow.CPF_STEP)
-    assert texts(reply) == [prompts.ASK_CPF]
+    assert texts(reply) == [WORDING.login_ask_cpf]
 
 
 # --- failures ------------------------------------------------------------------------------------
@@ -153,20 +154,21 @@ def test_an_invalid_cpf_is_said_after_the_delay_and_the_cpf_asked_again() -> Non
     assert_asks(reply, flow.CPF_STEP)
     assert reply.speech == ()
     # The pause first: the renderer plays leading pauses before the Gather, out of keying's reach.
-    assert heard(reply) == [Speech(pause=4), Speech(text=prompts.INVALID_CPF),
-                            Speech(text=prompts.ASK_CPF_AGAIN)]
+    assert heard(reply) == [Speech(pause=4), Speech(text=WORDING.login_invalid_cpf),
+                            Speech(text=WORDING.login_ask_cpf_again)]
 
 
 def test_a_first_failure_has_no_delay() -> None:
     reply = flow.after_login(MENU, HEADING, TUESDAY_10H, answered("invalid_cpf"))
-    assert heard(reply) == [Speech(text=prompts.INVALID_CPF), Speech(text=prompts.ASK_CPF_AGAIN)]
+    assert heard(reply) == [Speech(text=WORDING.login_invalid_cpf),
+                            Speech(text=WORDING.login_ask_cpf_again)]
 
 
 def test_a_wrong_password_is_said_after_the_delay_and_the_cpf_asked_again() -> None:
     reply = flow.after_login(MENU, HEADING, TUESDAY_10H, answered("failed", delay=2))
     assert_asks(reply, flow.CPF_STEP)
-    assert heard(reply) == [Speech(pause=2), Speech(text=prompts.FAILED),
-                            Speech(text=prompts.ASK_CPF_AGAIN)]
+    assert heard(reply) == [Speech(pause=2), Speech(text=WORDING.login_failed),
+                            Speech(text=WORDING.login_ask_cpf_again)]
 
 
 def test_a_locked_contact_sounds_exactly_like_a_wrong_password() -> None:
@@ -178,9 +180,12 @@ def test_too_many_failures_point_to_the_portal_and_option_7_and_hang_up() -> Non
     reply = flow.after_login(MENU, HEADING, TUESDAY_10H, answered("too_many_in_call", delay=16))
     assert isinstance(reply.then, Hangup)
     assert not any(s.pause for s in heard(reply))
-    portal_and_option_7 = prompts.TOO_MANY.format(portal=MENU.settings.portal)
-    assert texts(reply) == [prompts.FAILED, portal_and_option_7]
-    assert MENU.settings.portal in portal_and_option_7 and "tecle 7" in portal_and_option_7
+    assert texts(reply) == [
+        "CPF ou senha não conferem.",
+        "Não foi possível confirmar os seus dados. Para criar uma nova senha, acesse o portal "
+        "suporte.totvs.com.br e use a opção Esqueci minha senha. Se precisar de ajuda com o seu "
+        "cadastro, ligue para 4003-0015 e tecle 7. Até logo.",
+    ]
     assert reply.outcome == Outcome("login_failed", "educacional")
 
 
@@ -204,7 +209,7 @@ def test_a_good_login_waits_out_the_line_wide_slowdown_like_a_refusal() -> None:
 
 def test_a_contact_without_a_first_name_is_thanked_all_the_same() -> None:
     reply = flow.after_login(MENU, HEADING, TUESDAY_10H, answered("ok", first_name=""))
-    assert texts(reply)[0] == prompts.THANKS == "Obrigado."
+    assert texts(reply)[0] == WORDING.login_thanks == "Obrigado."
 
 
 def test_a_good_login_resumes_the_ticket_the_caller_keyed() -> None:

@@ -289,8 +289,8 @@ def test_retry_limits_come_from_the_settings() -> None:
 
 
 def test_a_node_may_override_the_limits() -> None:
-    menu = shipped_menu_with('    short_prompt: "Linha RM, tecle 2.',
-                             '    max_invalid: 1\n    short_prompt: "Linha RM, tecle 2.')
+    menu = shipped_menu_with('    intro: "Suporte técnico."',
+                             '    max_invalid: 1\n    intro: "Suporte técnico."')
     reply = engine.on_keys(menu, at("suporte"), "9", TUESDAY_10H, NOT_LOGGED_IN)
     assert dial_target(reply) == RECEPTION
     # Other menus keep the file's limit.
@@ -301,8 +301,10 @@ def test_a_node_may_override_the_limits() -> None:
 def test_give_up_without_a_person_node_says_goodbye() -> None:
     # (atendente stays reachable through an extra option, or the file would be refused)
     text = (ROOT / "menus.yaml").read_text(encoding="utf-8")
+    old = '      "2": {label: a linha de produtos RM, goto: linha_rm}\n'
+    assert old in text
     text = text.replace("    give_up_node: atendente", "").replace(
-        '      "1": consulta_chamado\n', '      "1": consulta_chamado\n      "4": atendente\n')
+        old, old + '      "4": {label: falar com um atendente, goto: atendente}\n')
     menu = parse_menu(text, "menus.yaml")
     assert menu.settings.retries.give_up_node is None
     reply = engine.on_keys(menu, at("suporte", invalid=2), "9", TUESDAY_10H, NOT_LOGGED_IN)

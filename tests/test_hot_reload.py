@@ -79,9 +79,10 @@ def test_a_bad_edit_is_refused_and_the_last_good_menu_keeps_serving(
     text = menus_file.read_text(encoding="utf-8")
     lines = text.splitlines()
     # A new prompt together with an option to a node that does not exist.
-    option = lines.index('      "1": consulta_chamado') + 1
-    edit(menus_file, '      "1": consulta_chamado\n',
-         '      "1": consulta_chamado\n      "5": ouvidoria\n')
+    option = lines.index('      "2": {label: a linha de produtos RM, goto: linha_rm}') + 1
+    edit(menus_file, '      "2": {label: a linha de produtos RM, goto: linha_rm}\n',
+         '      "2": {label: a linha de produtos RM, goto: linha_rm}\n'
+         '      "5": {label: a ouvidoria, goto: ouvidoria}\n')
     edit(menus_file, OLD_GREETING, NEW_GREETING)
     # Either edit alone is refused for the same reason.
     menu = settled(app, lambda menu: menu["refused_edit"] is not None)
@@ -99,7 +100,7 @@ def test_a_bad_edit_is_refused_and_the_last_good_menu_keeps_serving(
     assert doc.dial_target() == "+5511900000007"
 
     # Fixing the file clears the refusal and serves the edit.
-    edit(menus_file, '      "5": ouvidoria\n', "")
+    edit(menus_file, '      "5": {label: a ouvidoria, goto: ouvidoria}\n', "")
     menu = settled(app, lambda menu: menu["version"] != version)
     assert menu["refused_edit"] is None
     assert menu["version"] != version
@@ -149,7 +150,7 @@ def test_a_call_whose_node_vanished_hears_an_apology_and_the_main_menu(
     end = text.index("  linha_rm:\n")
     menus_file.write_text(text[:start] + text[end:], encoding="utf-8")
     version = health(app)["menu"]["version"]
-    edit(menus_file, '      "2": suporte\n', '      "2": linha_rm\n')
+    edit(menus_file, '        goto: suporte\n', '        goto: linha_rm\n')
     menu = settled(app, lambda menu: menu["version"] != version and menu["refused_edit"] is None)
     assert menu["refused_edit"] is None and menu["version"] != version
     doc = Doc.parse(signed.post(at_suporte, call_form(SID, Digits="2")).data)
@@ -170,7 +171,7 @@ def test_a_dial_result_for_a_vanished_transfer_restarts(
     dialed = doc.next_url()
     assert dialed.startswith("/voice/dialed?s=cadastro.")
     edit(menus_file, "  cadastro:                    # option 7", "  cadastro_novo:  # option 7")
-    edit(menus_file, '      "7": cadastro\n', '      "7": cadastro_novo\n')
+    edit(menus_file, '        goto: cadastro\n', '        goto: cadastro_novo\n')
     version = health(app)["menu"]["version"]
     edit(menus_file, "    cadastro: cadastro\n", "    cadastro: cadastro_novo\n")
     menu = settled(app, lambda menu: menu["version"] != version and menu["refused_edit"] is None)
@@ -247,7 +248,7 @@ def test_every_worker_serves_the_edit_within_seconds(served: tuple[Gunicorn, Pat
     assert across_both_workers(lambda g: NEW_GREETING in g and OLD_GREETING not in g) >= 24
 
     # A bad edit is refused by every worker; the good menu keeps serving everywhere.
-    edit(menus, '      "7": cadastro\n', '      "7": cadastro\n      "7": atendente\n')
+    edit(menus, '        goto: cadastro\n', '        goto: cadastro\n      "7": atendente\n')
     time.sleep(1.0)
     across_both_workers(lambda g: NEW_GREETING in g)
     for _ in range(10):

@@ -146,6 +146,21 @@ def test_the_base_of_the_bad_files_is_itself_good(cli_app: Flask, tmp_path: Path
     assert result.exit_code == 0, result.output
 
 
+def test_wording_lists_every_sentence_as_the_served_menu_says_it(cli_app: Flask,
+                                                                  tmp_path: Path) -> None:
+    result = run(cli_app, "wording")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "login_registration_help: Se precisar de ajuda com o seu cadastro, ligue para " \
+           "4003-0015 e tecle 7." in lines
+    assert "closed_hours: Nosso atendimento funciona {hours}." in lines
+    edited = tmp_path / "edited.yaml"
+    edited.write_text((ROOT / "menus.yaml").read_text().replace(
+        '  main_menu_key: "0"', '  main_menu_key: "8"'))
+    result = run(cli_app, "wording", str(edited))
+    assert "menu_back: Para voltar ao menu principal, tecle 8." in result.output.splitlines()
+
+
 # -- one kind of problem per file --------------------------------------------------------------
 
 KINDS = [
@@ -168,6 +183,10 @@ KINDS = [
     pytest.param("bad_time.yaml", id="bad-times"),
     pytest.param("bad_state.yaml", id="unknown-state"),
     pytest.param("unknown_schedule.yaml", id="unknown-schedule"),
+    pytest.param("prompt_keys.yaml", id="prompt-names-keys-the-menu-lacks-and-misses-one"),
+    pytest.param("prompt_moved_key.yaml", id="option-moved-prompt-left-behind"),
+    pytest.param("built_prompt.yaml", id="built-prompt-needs-labels-and-intro"),
+    pytest.param("placeholders.yaml", id="unknown-unfilled-or-malformed-placeholders"),
 ]
 
 

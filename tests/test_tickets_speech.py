@@ -174,18 +174,12 @@ def test_dates_come_from_babel() -> None:
     )
 
 
-def test_after_postpone_says_new_last_day() -> None:
+def test_after_postpone_the_new_last_day_is_said() -> None:
     ticket = FakeTicket(
         status=TicketStatus.SOLUTION_PROPOSED, solution_at=SOLUTION_AT, postponed=True
     )
-    assert text_of(speech.after_postpone(ticket, NOW)) == (
-        "Pronto. O prazo para aceite foi prorrogado até 19 de janeiro de 2027."
-    )
-
-
-def test_refused_reason_is_heard() -> None:
-    said = text_of(speech.refused("o prazo já foi prorrogado uma vez"))
-    assert said == "Não foi possível concluir: o prazo já foi prorrogado uma vez."
+    assert speech.last_day_said(ticket, NOW) == "19 de janeiro de 2027"
+    assert speech.last_day_said(FakeTicket(status=TicketStatus.OPEN), NOW) == ""
 
 
 def test_the_first_of_the_month_is_said_as_an_ordinal() -> None:

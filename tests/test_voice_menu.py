@@ -107,7 +107,7 @@ def test_zero_goes_back_to_the_main_menu(signed: SignedClient) -> None:
     assert [(say.tag, say.attrib, say.text) for say in doc.gather] == [
         ("Say", {"voice": "Polly.Camila", "language": "pt-BR"},
          "Suporte técnico. Para a linha de produtos RM, tecle 2. "
-         "Para voltar ao menu principal, tecle 0.")]
+         "Para voltar ao menu principal, tecle 0. Para ouvir de novo, tecle asterisco.")]
     redirect = doc.first("Redirect")
     assert redirect is not None and (redirect.attrib, redirect.text) == ({"method": "POST"}, action)
     doc = press(signed, doc, "0")

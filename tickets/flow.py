@@ -38,34 +38,13 @@ NUMBER_DIGITS = 8
 
 Change = Literal["accept", "postpone", "reject"]
 
-ASK_NUMBER = "Digite os oito dígitos do número do chamado."
-OPTION_SPECIALIST = "Para falar com o especialista responsável, tecle 1."
-OPTION_ACCEPT = "Para aceitar a solução, tecle 2."
-OPTION_POSTPONE = "Para prorrogar o prazo de aceite por mais 45 dias, tecle 3."
-OPTION_REJECT = "Para recusar a solução e gravar o motivo, tecle 4."
-OPTION_TAIL = "Para ouvir de novo, tecle asterisco. Para voltar ao menu principal, tecle 0."
-CONFIRM_TEXT: dict[Change, str] = {
-    "accept": "Você escolheu aceitar a solução. O chamado será encerrado.",
-    "postpone": "Você escolheu prorrogar o prazo de aceite por 45 dias. "
-                "A prorrogação só pode ser feita uma vez.",
-    "reject": "Você escolheu recusar a solução. O chamado voltará para atendimento "
-              "com a sua mensagem.",
-}
-# The ticket menu's keys that change the ticket (after a confirmation).
+# The ticket menu's keys (fixed: docs/rules.md#tickets); what they are called is the menu's
+# wording (``ivr/menu/wording.py``).
+SPECIALIST_KEY = "1"
+CONFIRM_KEY = "1"
+RECORD_KEY = "1"
 _CHANGE_KEYS: dict[str, Change] = {"2": "accept", "3": "postpone", "4": "reject"}
-CONFIRM_KEYS = "Para confirmar, tecle 1. Para cancelar, tecle qualquer outra tecla."
-CANCELLED = "Nada foi alterado."
-CHANGED_SINCE = "O chamado mudou desde a sua escolha. Nada foi alterado."
-TO_SPECIALIST = "Vamos transferir você para {name}, especialista responsável pelo chamado. Aguarde."
-TO_TEAM = "Vamos transferir você para a equipe responsável pelo chamado. Aguarde."
-NO_ANSWER = "Ninguém pôde atender agora."
-LEAVE_MESSAGE = ("Deixe sua mensagem para o especialista após o sinal; ela ficará registrada no "
-                 "chamado. Ao terminar, tecle jogo da velha.")
-OFFER_MESSAGE = ("Se quiser, deixe uma mensagem para o especialista, que ficará registrada no "
-                 "chamado. Para gravar, tecle 1. Para voltar ao menu principal, tecle 0.")
-ASK_REASON = "Depois do sinal, diga o motivo da recusa. Ao terminar, tecle jogo da velha."
-MESSAGE_SAVED = "Sua mensagem foi registrada no chamado. Obrigado e até logo."
-MESSAGE_NOT_SAVED = "Não foi possível registrar a mensagem no chamado: {reason}. Até logo."
+CHANGES: tuple[Change, ...] = ("accept", "postpone", "reject")
 
 
 def _params(**values: object) -> tuple[tuple[str, str], ...]:
@@ -79,8 +58,8 @@ def _timeout(menu: Menu) -> int:
 def ask_number(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (),
                misses: int = 0, silences: int = 0) -> Reply:
     ask = Ask(Resume(NUMBER, state.with_entry(""), _params(m=misses, q=silences)),
-              lead + say(ASK_NUMBER), timeout=_timeout(menu), num_digits=NUMBER_DIGITS,
-              finish_on_key="#")
+              lead + say(menu.wording.ticket_ask_number), timeout=_timeout(menu),
+              num_digits=NUMBER_DIGITS, finish_on_key="#")
     return Reply(then=ask)
 
 
@@ -103,21 +82,25 @@ def not_found(menu: Menu, state: CallState, now: datetime, misses: int) -> Reply
     """Missing, malformed, or another company's: the same words every time."""
     misses += 1
     if misses >= MAX_NOT_FOUND:
-        return back_to_main(menu, state, now, speech.not_found())
-    return ask_number(menu, state, speech.not_found(), misses)
+        return back_to_main(menu, state, now, say(menu.wording.ticket_not_found))
+    return ask_number(menu, state, say(menu.wording.ticket_not_found), misses)
 
 
-def options(ticket: AnyTicket, now: datetime) -> str:
+def options(menu: Menu, ticket: AnyTicket, now: datetime) -> str:
+    wording = menu.wording
     can = deadlines.choices(ticket, now)
-    lines = [OPTION_SPECIALIST] if can.leave_message.allowed else []
+    keys = {change: key for key, change in _CHANGE_KEYS.items()}
+    lines = [wording.ticket_option_specialist.format(key=SPECIALIST_KEY)] \
+        if can.leave_message.allowed else []
     if can.accept.allowed:
-        lines.append(OPTION_ACCEPT)
+        lines.append(wording.ticket_option_accept.format(key=keys["accept"]))
     if can.postpone.allowed:
-        lines.append(OPTION_POSTPONE)
+        lines.append(wording.ticket_option_postpone.format(key=keys["postpone"],
+                                                           days=deadlines.POSTPONE_DAYS))
     if can.reject.allowed:
-        lines.append(OPTION_REJECT)
-    lines.append(OPTION_TAIL)
-    return " ".join(lines)
+        lines.append(wording.ticket_option_reject.format(key=keys["reject"]))
+    lines.append(wording.ticket_options_end)
+    return " ".join(line for line in lines if line)
 
 
 def ticket_menu(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
@@ -127,7 +110,7 @@ def ticket_menu(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
     state = state.with_entry(ticket.number)
     body = speech.describe(ticket, now) if full else ()
     ask = Ask(Resume(ACTION, state, _params(i=invalid, q=silences)),
-              lead + body + say(options(ticket, now)),
+              lead + body + say(options(menu, ticket, now)),
               timeout=_timeout(menu), num_digits=1, finish_on_key="")
     # Hearing a ticket is in the path (consulta_chamado), not an outcome.
     return Reply(then=ask, cacheable=False)
@@ -148,10 +131,10 @@ def on_action_key(menu: Menu, state: CallState, ticket: AnyTicket, keys: str, no
         return ticket_menu(menu, state, ticket, now)
     if keys == settings.main_menu_key:
         return back_to_main(menu, state, now)
-    if keys == "1":
+    if keys == SPECIALIST_KEY:
         still_open = deadlines.can_leave_message(ticket, now)
         if not still_open.allowed:
-            return ticket_menu(menu, state, ticket, now, speech.refused(still_open.reason),
+            return ticket_menu(menu, state, ticket, now, refused(menu, still_open.reason),
                                full=False)
         return to_specialist(menu, state, ticket, now)
     change = _CHANGE_KEYS.get(keys)
@@ -168,10 +151,10 @@ def on_action_key(menu: Menu, state: CallState, ticket: AnyTicket, keys: str, no
         "reject": deadlines.can_reject,
     }[change](ticket, now)
     if not verdict.allowed:
-        return ticket_menu(menu, state, ticket, now, speech.refused(verdict.reason), full=False)
+        return ticket_menu(menu, state, ticket, now, refused(menu, verdict.reason), full=False)
     if change == "reject":
         here = state.with_entry(ticket.number)
-        return Reply(speech=say(ASK_REASON),
+        return Reply(speech=say(menu.wording.ticket_ask_reason),
                      then=Record(Resume(REASON, here), max_length=MESSAGE_SECONDS,
                                  on_silence=Resume(STATUS, here)))
     return ask_confirmation(menu, state, change, ticket.version)
@@ -181,19 +164,38 @@ def ask_confirmation(menu: Menu, state: CallState, change: Change, version: int,
                      recording_url: str = "") -> Reply:
     """``version``: the ticket as the caller heard it; the change applies only to that one."""
     ask = Ask(Resume(CONFIRM, state, _params(a=change, r=recording_url, v=version)),
-              say(CONFIRM_TEXT[change], CONFIRM_KEYS), timeout=_timeout(menu), num_digits=1,
-              finish_on_key="")
+              say(confirm_text(menu, change),
+                  menu.wording.ticket_confirm_keys.format(key=CONFIRM_KEY)),
+              timeout=_timeout(menu), num_digits=1, finish_on_key="")
     return Reply(then=ask)
+
+
+def confirm_text(menu: Menu, change: Change) -> str:
+    wording = menu.wording
+    if change == "accept":
+        return wording.ticket_confirm_accept
+    if change == "postpone":
+        return wording.ticket_confirm_postpone.format(days=deadlines.POSTPONE_DAYS)
+    return wording.ticket_confirm_reject
+
+
+def refused(menu: Menu, reason: str) -> tuple[Speech, ...]:
+    """A refusal reason (``deadlines.can_*``, ``service.TicketError``) as a sentence."""
+    return say(menu.wording.ticket_refused.format(reason=reason))
 
 
 def after_change(menu: Menu, state: CallState, ticket: AnyTicket, change: Change,
                  now: datetime) -> Reply:
-    done = {
-        "accept": speech.after_accept(),
-        "postpone": speech.after_postpone(ticket, now),
-        "reject": speech.after_reject(),
-    }[change]
-    reply = ticket_menu(menu, state, ticket, now, done, full=False)
+    wording = menu.wording
+    if change == "accept":
+        done = wording.ticket_accepted
+    elif change == "postpone":
+        until = speech.last_day_said(ticket, now)
+        done = wording.ticket_postponed.format(until=until) if until \
+            else wording.ticket_postponed_undated
+    else:
+        done = wording.ticket_rejected
+    reply = ticket_menu(menu, state, ticket, now, say(done), full=False)
     return replace(reply, outcome=Outcome(f"ticket_{change}", ticket.number))
 
 
@@ -227,7 +229,7 @@ def to_specialist(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime
         return to_team(menu, state, ticket, now)
     name = speech.first_name(specialist.name)
     return Reply(
-        speech=say(TO_SPECIALIST.format(name=name)),
+        speech=say(menu.wording.ticket_to_specialist.format(name=name)),
         then=Dial(Resume(SPECIALIST_DIALED, state.with_entry(ticket.number)),
                   target=specialist.phone, timeout=SPECIALIST_RING_SECONDS,
                   caller_id=team.caller_id if team else None),
@@ -240,9 +242,9 @@ def to_team(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
     team = _team(menu, ticket)
     target = engine.transfer_target(menu, team, now) if team is not None else None
     if team is None or target is None:
-        return leave_message(state, ticket, lead + say(NO_ANSWER))
+        return leave_message(menu, state, ticket, lead + say(menu.wording.ticket_no_answer))
     return Reply(
-        speech=lead + say(TO_TEAM),
+        speech=lead + say(menu.wording.ticket_to_team),
         then=Dial(Resume(TEAM_DIALED, state.with_entry(ticket.number)), target=target,
                   timeout=team.ring_timeout, caller_id=team.caller_id),
         outcome=Outcome("transferred", f"team:{ticket.number}:{target}"),
@@ -250,7 +252,8 @@ def to_team(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
 
 
 def offer_message(menu: Menu, state: CallState, lead: tuple[Speech, ...]) -> Reply:
-    ask = Ask(Resume(OFFER, state), lead + say(OFFER_MESSAGE), timeout=_timeout(menu),
+    offer = menu.wording.ticket_offer_message.format(key=RECORD_KEY)
+    ask = Ask(Resume(OFFER, state), lead + say(offer), timeout=_timeout(menu),
               num_digits=1, finish_on_key="")
     return Reply(then=ask, outcome=Outcome("closed", f"specialist:{state.entry}"))
 
@@ -261,7 +264,9 @@ def records_message(reply: Reply) -> bool:
     return isinstance(then, Record) and then.resume.endpoint == MESSAGE
 
 
-def leave_message(state: CallState, ticket: AnyTicket, lead: tuple[Speech, ...] = ()) -> Reply:
-    return Reply(speech=lead + say(LEAVE_MESSAGE),
+def leave_message(menu: Menu, state: CallState, ticket: AnyTicket,
+                  lead: tuple[Speech, ...] = ()) -> Reply:
+    return Reply(speech=lead + say(menu.wording.ticket_leave_message),
                  then=Record(Resume(MESSAGE, state.with_entry(ticket.number)),
-                             max_length=MESSAGE_SECONDS))
+                             max_length=MESSAGE_SECONDS,
+                             nothing_said=menu.wording.nothing_recorded))

@@ -34,12 +34,6 @@ STATUS_NAMES: dict[TicketStatus, str] = {
     TicketStatus.CLOSED: "encerrado",
 }
 
-NOT_FOUND = (
-    "Não encontramos um chamado com esse número para a sua empresa. "
-    "Confira o número de oito dígitos no portal do cliente e tente de novo."
-)
-
-
 class Named(Protocol):
     @property
     def name(self) -> str: ...
@@ -169,33 +163,7 @@ def describe(ticket: SpokenTicket, now: datetime) -> tuple[Speech, ...]:
             Speech(text=" ".join(line for line in lines if line)))
 
 
-def refused(reason: str) -> tuple[Speech, ...]:
-    """A refusal reason from ``deadlines.can_*`` as a sentence."""
-    return (Speech(text=f"Não foi possível concluir: {reason}."),)
-
-
-def after_accept() -> tuple[Speech, ...]:
-    return (
-        Speech(text="Pronto. A solução foi aceita e o chamado foi encerrado. Obrigado."),
-    )
-
-
-def after_postpone(ticket: deadlines.DeadlineTicket, now: datetime) -> tuple[Speech, ...]:
+def last_day_said(ticket: deadlines.DeadlineTicket, now: datetime) -> str:
+    """The acceptance deadline's last day as said (``19 de janeiro de 2027``); empty if none."""
     last = deadlines.last_day(ticket)
-    if last is None:
-        return (Speech(text="Pronto. O prazo para aceite foi prorrogado."),)
-    when = spoken_date(last, deadlines.local_date(now))
-    return (Speech(text=f"Pronto. O prazo para aceite foi prorrogado até {when}."),)
-
-
-def after_reject() -> tuple[Speech, ...]:
-    return (
-        Speech(
-            text="Pronto. O chamado voltou para atendimento com a sua mensagem, "
-            "e o especialista vai analisar o motivo."
-        ),
-    )
-
-
-def not_found() -> tuple[Speech, ...]:
-    return (Speech(text=NOT_FOUND),)
+    return "" if last is None else spoken_date(last, deadlines.local_date(now))

@@ -156,19 +156,20 @@ def confirm(visit: Visit) -> Response:
         return _gone(visit)
     change = query_value("a") or ""
     keys = visit.keys()
-    if change not in flow.CONFIRM_TEXT:
+    wording = visit.menu.wording
+    if change not in flow.CHANGES:
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
-                                            say(flow.CANCELLED), full=False))
+                                            say(wording.ticket_cancelled), full=False))
     if str(ticket.version) != query_value("v"):
         # Changed since the caller chose (a replayed confirmation, or the team's import).
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
-                                            say(flow.CHANGED_SINCE), full=False))
+                                            say(wording.ticket_changed_since), full=False))
     if keys == visit.menu.settings.repeat_key:
         return visit.reply(flow.ask_confirmation(visit.menu, visit.state, change,
                                                  ticket.version, query_value("r") or ""))
-    if keys != "1":
+    if keys != flow.CONFIRM_KEY:
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
-                                            say(flow.CANCELLED), full=False))
+                                            say(wording.ticket_cancelled), full=False))
     session = request_session()
     moment = now()
     contact = visit.caller.contact_id
@@ -187,7 +188,7 @@ def confirm(visit: Visit) -> Response:
         if fresh is None:
             return _gone(visit)
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, fresh, moment,
-                                            say(f"Não foi possível concluir: {refused.reason}."),
+                                            flow.refused(visit.menu, refused.reason),
                                             full=False))
     return visit.reply(flow.after_change(visit.menu, visit.state, ticket, change, moment))
 
@@ -201,7 +202,8 @@ def reason(visit: Visit) -> Response:
         if visit.ticket is None:
             return _gone(visit)
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now(),
-                                            say(flow.CANCELLED), full=False))
+                                            say(visit.menu.wording.ticket_cancelled),
+                                            full=False))
     if visit.ticket is None:
         return _gone(visit)
     return visit.reply(flow.ask_confirmation(visit.menu, visit.state, "reject",
@@ -213,8 +215,8 @@ def reason(visit: Visit) -> Response:
 def offer(visit: Visit) -> Response:
     if visit.ticket is None:
         return _gone(visit)
-    if visit.keys() == "1":
-        return visit.reply(flow.leave_message(visit.state, visit.ticket))
+    if visit.keys() == flow.RECORD_KEY:
+        return visit.reply(flow.leave_message(visit.menu, visit.state, visit.ticket))
     return visit.reply(flow.back_to_main(visit.menu, visit.state, now()))
 
 
@@ -222,8 +224,8 @@ def offer(visit: Visit) -> Response:
 @ticket_webhook()
 def specialist_dialed(visit: Visit) -> Response:
     return _after_dial(visit, lambda ticket: flow.to_team(
-        visit.menu, visit.state, ticket, now(), say("O especialista não pôde atender.")),
-        "specialist")
+        visit.menu, visit.state, ticket, now(),
+        say(visit.menu.wording.ticket_specialist_no_answer)), "specialist")
 
 
 @bp.post("/team-dialed")
@@ -231,7 +233,8 @@ def specialist_dialed(visit: Visit) -> Response:
 def team_dialed(visit: Visit) -> Response:
     team = flow.team_of(visit.menu, visit.ticket) if visit.ticket is not None else None
     return _after_dial(visit, lambda ticket: flow.leave_message(
-        visit.state, ticket, say(flow.NO_ANSWER)), team or "unknown")
+        visit.menu, visit.state, ticket, say(visit.menu.wording.ticket_no_answer)),
+        team or "unknown")
 
 
 def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply], team: str
@@ -258,7 +261,7 @@ def message(form: Form) -> Response:
     ticket = ticket_to_change(session, slot[0]) if slot is not None else None
     if ticket is None or slot is None or not recording.startswith(("https://", "http://")):
         session.commit()  # the slot is taken either way
-        return answer(Reply(speech=say("Até logo."), then=Hangup()), menu, state)
+        return answer(Reply(speech=say(menu.wording.goodbye), then=Hangup()), menu, state)
     try:
         service.attach_voice_message(session, ticket, slot[1], g.call_sid, moment, recording)
         session.commit()
@@ -266,7 +269,7 @@ def message(form: Form) -> Response:
         session.rollback()
         log.warning("voice message for ticket %s not attached: %s", ticket.number,
                     refused.reason)
-        text = flow.MESSAGE_NOT_SAVED.format(reason=refused.reason)
+        text = menu.wording.ticket_message_not_saved.format(reason=refused.reason)
         return answer(Reply(speech=say(text), then=Hangup()), menu, state)
-    return answer(Reply(speech=say(flow.MESSAGE_SAVED), then=Hangup(),
+    return answer(Reply(speech=say(menu.wording.ticket_message_saved), then=Hangup(),
                         outcome=Outcome("voicemail", f"ticket:{ticket.number}")), menu, state)

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import holidays as holidays_lib
 
+from ivr.menu.placeholders import LineValues, fill, line_values, map_texts, problems_in
+from ivr.menu.prompts import named_keys, plays_audio, prompt_parts
 from ivr.menu.schema import MenuFile, MenuNode, MessageNode, TransferNode
 from ivr.menu.yamlsource import YamlPath
 
@@ -27,7 +29,10 @@ def check_menu(menu: MenuFile, broken: set[str] | None = None) -> list[PathProbl
         # Graph checks only make sense once every reference resolves.
         problems += _check_reachable(menu)
         problems += _check_endless(menu)
-    return problems
+    values = line_values(menu, hours="" if menu.schedules else None)
+    # A prompt's keys are read once its placeholders are known to be good.
+    problems += _check_built(menu)
+    return problems + (_check_texts(menu, values) or _check_prompts(menu, values))
 
 
 def _refs(menu: MenuFile) -> Iterator[tuple[YamlPath, str]]:
@@ -40,8 +45,8 @@ def _refs(menu: MenuFile) -> Iterator[tuple[YamlPath, str]]:
         yield ("settings", "teams", area), team
     for name, node in menu.nodes.items():
         if isinstance(node, MenuNode):
-            for key, target in node.options.items():
-                yield ("nodes", name, "options", key), target
+            for key, option in node.options.items():
+                yield ("nodes", name, "options", key), option.goto
             if node.direct_entry:
                 yield ("nodes", name, "direct_entry", "goto"), node.direct_entry.goto
         elif isinstance(node, TransferNode):
@@ -111,11 +116,83 @@ def _check_keys(menu: MenuFile) -> list[PathProblem]:
     return problems
 
 
+def _check_texts(menu: MenuFile, values: LineValues) -> list[PathProblem]:
+    """Every placeholder of every text is one the text may name, with a value in this file."""
+    problems: list[PathProblem] = []
+    # A default sentence naming a value this line lacks is not said; the admin's own is wrong.
+    defaults = {("wording", name) for name in type(menu.wording).model_fields} - {
+        ("wording", name) for name in menu.wording.model_fields_set}
+
+    def check(path: YamlPath, text: str, fields: tuple[str, ...]) -> str:
+        if path not in defaults:
+            problems.extend((path, message) for message in problems_in(text, fields, values))
+        return text
+
+    map_texts(menu, check)
+    return problems
+
+
+def _check_built(menu: MenuFile) -> list[PathProblem]:
+    """A menu without a prompt has what its built prompt needs; an intro goes only there."""
+    problems: list[PathProblem] = []
+    for name, node in menu.nodes.items():
+        if not isinstance(node, MenuNode):
+            continue
+        base: YamlPath = ("nodes", name)
+        if node.prompt is None:
+            problems += [((*base, "options", key),
+                          f"option {key} has no label: give it one (label: ...), or write the"
+                          " menu's prompt")
+                         for key, option in node.options.items() if option.label is None]
+            if node.direct_entry and not node.intro:
+                problems.append((base, "a menu with a direct entry and no prompt needs an intro"
+                                       " telling callers what to key"))
+        elif node.intro is not None:
+            problems.append(((*base, "intro"), "the intro is said only in a prompt built from"
+                                               " the labels: drop it or drop the prompt"))
+    return problems
+
+
+def _check_prompts(menu: MenuFile, values: LineValues) -> list[PathProblem]:
+    """A prompt written whole names exactly the keys its menu has (docs/rules.md#wording)."""
+    problems: list[PathProblem] = []
+    settings = menu.settings
+    for name, node in menu.nodes.items():
+        if not isinstance(node, MenuNode):
+            continue
+        known = {*node.options, settings.repeat_key}
+        if name != settings.main_menu:
+            known.add(settings.main_menu_key)
+        if node.direct_entry:
+            known.add("#")  # ends the number
+        # Only options that are keys at all (the others are reported on their own).
+        clashing = {settings.repeat_key} | (
+            {settings.main_menu_key} if name != settings.main_menu else set())
+        options = [key for key in node.options if key in OPTION_KEYS and key not in clashing]
+        for field in ("prompt", "short_prompt"):
+            prompt = getattr(node, field)
+            if prompt is None:
+                continue
+            path: YamlPath = ("nodes", name, field)
+            named: set[str] = set()
+            for part_path, text in prompt_parts(path, prompt):
+                keys = named_keys(fill(text, (), values))
+                named |= keys.keys()
+                problems += [(part_path, f"the {field} says '{words}', but this menu has no"
+                                         f" key {key}")
+                             for key, words in keys.items() if key not in known]
+            if not plays_audio(prompt):  # a recording may name the rest
+                problems += [(path, f"the {field} never names option {key}"
+                                    f" ({node.options[key].goto})")
+                             for key in options if key not in named]
+    return problems
+
+
 def _edges(menu: MenuFile, name: str) -> list[str]:
     node = menu.nodes[name]
     targets: list[str] = []
     if isinstance(node, MenuNode):
-        targets += node.options.values()
+        targets += [option.goto for option in node.options.values()]
         if node.direct_entry:
             targets.append(node.direct_entry.goto)
         if name != menu.settings.main_menu:

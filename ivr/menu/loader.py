@@ -16,6 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from ivr.menu.checks import PathProblem, check_menu
+from ivr.menu.placeholders import fill, line_values, map_texts
+from ivr.menu.prompts import build_prompts
 from ivr.menu.schema import (
     LineSettings,
     MenuFile,
@@ -24,8 +26,9 @@ from ivr.menu.schema import (
     expand_days,
     parse_range,
 )
+from ivr.menu.wording import Wording
 from ivr.menu.yamlsource import YamlPath, read_yaml
-from ivr.schedule import ScheduleSpec, Window
+from ivr.schedule import ScheduleSpec, Window, describe_hours
 
 # The shipped menu is under 8 KiB: anything past this is a mistake or an attack, refused before
 # it is parsed.
@@ -50,16 +53,24 @@ class MenuError(Exception):
 
 @dataclass(frozen=True)
 class Menu:
-    """A validated menu, with its schedules compiled for the engine."""
+    """A validated menu, with its schedules compiled for the engine. In ``spec`` every text has
+    its placeholders filled and every menu node a prompt and a short prompt (built from the
+    labels where the file has none)."""
 
     spec: MenuFile
     schedules: dict[str, ScheduleSpec]
     version: str
     source: str
+    # Each schedule's hours as said ("de segunda a sexta-feira, das 7h às 19h...").
+    hours: dict[str, str]
 
     @property
     def settings(self) -> LineSettings:
         return self.spec.settings
+
+    @property
+    def wording(self) -> Wording:
+        return self.spec.wording
 
     def node(self, name: str) -> Node | None:
         return self.spec.nodes.get(name)
@@ -100,17 +111,22 @@ def _parse_menu(text: str, filename: str) -> Menu:
             problems.append(Problem(filename, source.line_of(("schedules", name)), str(exc)))
     if problems:
         raise MenuError(problems)
+    hours = {name: describe_hours(schedule) for name, schedule in schedules.items()}
+    values = line_values(spec, next(iter(hours.values()), None))
+    spec = build_prompts(map_texts(spec, lambda _path, text, fields: fill(text, fields, values)))
     return Menu(
         spec=spec,
         schedules=schedules,
         version=f"{version}+{digest}" if version else digest,
         source=filename,
+        hours=hours,
     )
 
 
 _NODE: TypeAdapter[Any] = TypeAdapter(Node)
 _SCHEDULE: TypeAdapter[Any] = TypeAdapter(Schedule)
 _SETTINGS: TypeAdapter[Any] = TypeAdapter(LineSettings)
+_WORDING: TypeAdapter[Any] = TypeAdapter(Wording)
 
 
 def _validate(data: dict[str, object]) -> tuple[MenuFile | None, list[PathProblem]]:
@@ -124,7 +140,7 @@ def _validate(data: dict[str, object]) -> tuple[MenuFile | None, list[PathProble
         return spec, check_menu(spec, set())
     problems: list[PathProblem] = []
     broken: set[str] = set()
-    sections = ("settings", "schedules", "nodes")
+    sections = ("settings", "schedules", "nodes", "wording")
     for error in whole_file_errors:
         loc = error["loc"]
         if not loc or loc[0] not in sections or not isinstance(data.get(str(loc[0])), dict):
@@ -132,6 +148,9 @@ def _validate(data: dict[str, object]) -> tuple[MenuFile | None, list[PathProble
     settings = None
     if isinstance(data.get("settings"), dict):
         settings = _each(data, ("settings",), data["settings"], _SETTINGS, problems)
+    wording = Wording()
+    if isinstance(data.get("wording"), dict):
+        wording = _each(data, ("wording",), data["wording"], _WORDING, problems) or wording
     schedules: dict[str, Schedule] = {}
     nodes: dict[str, Node] = {}
     parts: tuple[tuple[str, TypeAdapter[Any], dict[str, Any]], ...] = (
@@ -148,7 +167,8 @@ def _validate(data: dict[str, object]) -> tuple[MenuFile | None, list[PathProble
                 valid[name] = model
     problems = _dedupe(problems)
     if settings is not None and isinstance(data.get("nodes"), dict):
-        partial = MenuFile.model_construct(settings=settings, schedules=schedules, nodes=nodes)
+        partial = MenuFile.model_construct(settings=settings, schedules=schedules, nodes=nodes,
+                                           wording=wording)
         problems += check_menu(partial, broken)
     return None, problems
 
@@ -248,6 +268,9 @@ def _problem(
     path, where = _resolve(data, loc)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
+        if loc[:1] == ("wording",):
+            return path, (f"unknown sentence '{loc[-1]}' (flask --app app menus wording lists"
+                          " them)")
         return path, f"unknown field '{loc[-1]}'"
     if error["type"] == "missing":
         return path, f"{'.'.join(map(str, path)) or 'file'}: missing field '{loc[-1]}'"

@@ -15,11 +15,14 @@ import phonenumbers
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
+
+from ivr.menu.wording import Wording
 
 NODE_NAME = r"^[a-z][a-z0-9_]{0,47}$"
 AREAS = ("cadastro", "educacional", "financas", "nfe")
@@ -209,23 +212,42 @@ class DirectEntry(Strict):
     inter_digit_timeout: int = Field(2, ge=1, le=10)
 
 
+class Option(Strict):
+    """A menu key: where it goes and, for a prompt built from the options, what it is for
+    ("Para {label}, tecle 7."). ``synonyms``: words a caller may say instead of the key."""
+
+    goto: str
+    label: str | None = Field(None, min_length=1)
+    synonyms: list[Annotated[str, Field(min_length=1, pattern=r"\S")]] = []
+
+    @field_validator("goto")
+    @classmethod
+    def _node_name(cls, value: str) -> str:
+        if not re.fullmatch(NODE_NAME, value):
+            raise ValueError(f"'{value}' is not a node name")
+        return value
+
+
+def _short_option(value: object) -> object:
+    # The short form "7": cadastro is an option without a label.
+    return {"goto": value} if isinstance(value, str) else value
+
+
+MenuOption = Annotated[Option, BeforeValidator(_short_option)]
+
+
 class MenuNode(NodeBase):
     type: Literal["menu"]
-    prompt: Prompt
+    # Without a prompt, the engine builds one: the intro, then a line per option from its
+    # label, the way back to the main menu and the repeat key (docs/rules.md#wording).
+    prompt: Prompt | None = None
     short_prompt: Prompt | None = None
-    options: dict[str, str] = {}
+    intro: str | None = Field(None, min_length=1)
+    options: dict[str, MenuOption] = {}
     direct_entry: DirectEntry | None = None
     timeout: int | None = Field(None, ge=1, le=30)
     max_invalid: int | None = Field(None, ge=1, le=9)
     max_silence: int | None = Field(None, ge=1, le=9)
-
-    @field_validator("options")
-    @classmethod
-    def _option_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        for target in value.values():
-            if not re.fullmatch(NODE_NAME, target):
-                raise ValueError(f"'{target}' is not a node name")
-        return value
 
 
 class TransferNode(NodeBase):
@@ -290,6 +312,7 @@ class MenuFile(Strict):
     settings: LineSettings
     schedules: dict[str, Schedule] = {}
     nodes: dict[str, Node]
+    wording: Wording = Wording()
 
     @field_validator("nodes")
     @classmethod
