@@ -28,8 +28,8 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     config = ServerConfig.from_env()  # a bad variable stops here: ConfigError names it
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_logging(config.log_format)  # first: what the set-up logs comes out formatted too
     register_config(app, config, overrides or {})
-    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -59,7 +59,6 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         MENU_RELOAD_SECONDS=config.menu_reload_seconds,
         CLOCK=_clock(config.frozen_time),
         METRICS_TOKEN=config.metrics_token,
-        LOG_FORMAT=config.log_format,
         RETENTION_DAYS=dict(config.retention_days),
         MAX_CONTENT_LENGTH=64 * 1024,
     )
@@ -73,10 +72,10 @@ def _clock(frozen: datetime | None) -> Callable[[], datetime]:
     return lambda: frozen
 
 
-def register_logging(app: Flask) -> None:
+def register_logging(log_format: str) -> None:
     from telemetry.logs import configure
 
-    configure(str(app.config["LOG_FORMAT"]))
+    configure(log_format)
     # Alembic announces each of its plugins at INFO whenever it is imported: seven lines per
     # worker at start-up and per command, which bury what an admin needs to read.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

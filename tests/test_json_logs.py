@@ -7,13 +7,17 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from telemetry.logs import CallContext, MaskCpfs, json_formatter, mask_cpfs
-from tests.conftest import JOAO_CPF, JOAO_PASSWORD, MARIA_CPF, call_form
+from database.migrate import upgrade
+from telemetry.logs import CallContext, MaskCpfs, configure, json_formatter, mask_cpfs
+from tests.conftest import JOAO_CPF, JOAO_PASSWORD, MARIA_CPF, ROOT, call_form
 from tests.e2e import live_server
 from tests.test_voice_login import login
 
@@ -88,3 +92,32 @@ def test_the_mask_covers_arguments_and_tracebacks() -> None:
     assert line["message"] == "lookup of ***.***.***-09 failed"
     assert "ValueError: no contact ***.***.***-25" in line["exc_info"]
     assert "52998224725" not in stream.getvalue()
+
+
+def test_flask_commands_log_json_too(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    upgrade(url)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "data", "purge"], cwd=ROOT,
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json", "TWILIO_AUTH_TOKEN": "x",
+             "IVR_FROZEN_TIME": "2026-12-01T10:00:00-03:00"})
+    assert done.returncode == 0, done.stderr
+    assert "call records: 0 deleted (older than 365 days)" in done.stdout.splitlines()
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [(line["level"], line["logger"]) for line in lines] == [("WARNING", "app")]
+    assert lines[0]["message"].startswith("clock frozen at 2026-12-01")
+
+
+def test_text_logs_are_masked_too() -> None:
+    root = logging.getLogger()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root.addHandler(handler)
+    try:
+        configure("text")
+        assert any(isinstance(f, MaskCpfs) for f in handler.filters)
+        logging.getLogger("ivr.test").warning("no contact %s", MARIA_CPF)
+    finally:
+        root.removeHandler(handler)
+    assert stream.getvalue() == "no contact ***.***.***-25\n"
