@@ -66,9 +66,6 @@ except ConfigError as error:
     raise SystemExit(f"Error: {error}") from None
 
 
-_metrics_dir: tuple[Any, bool] | None = None
-
-
 def on_starting(server: Any) -> None:
     """Every bind gunicorn was given (this file's, ``-b``, ``GUNICORN_CMD_ARGS``) checked as
     ``GUNICORN_BIND`` is above, before it listens. Then the directory where the workers'
@@ -76,25 +73,22 @@ def on_starting(server: Any) -> None:
     for address in server.cfg.bind:
         if (exposed := _exposed(address)) is not None:
             raise SystemExit(f"Error: {exposed}")
-    global _metrics_dir
     from telemetry import multiprocess
 
-    _metrics_dir = multiprocess.prepare()
+    multiprocess.prepare()
 
 
 def child_exit(server: object, worker: Any) -> None:
     """In the master, once a worker has gone (however it went): its live gauges stop counting."""
-    if _metrics_dir is not None:
-        from telemetry import multiprocess
+    from telemetry import multiprocess
 
-        multiprocess.worker_gone(worker.pid)
+    multiprocess.worker_gone(worker.pid)
 
 
 def on_exit(server: object) -> None:
-    if _metrics_dir is not None:
-        from telemetry import multiprocess
+    from telemetry import multiprocess
 
-        multiprocess.cleanup(*_metrics_dir)
+    multiprocess.cleanup()
 
 
 def post_worker_init(worker: object) -> None:

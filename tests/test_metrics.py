@@ -202,19 +202,43 @@ def test_bearer_token_must_match_exactly() -> None:
         assert not bearer_matches(header, TOKEN)
 
 
-def test_a_killed_worker_leaves_its_counts_and_takes_its_live_gauges(
-        live: tuple[LiveServer, Path]) -> None:
-    server, metrics_dir = live
-    before = samples_of(server.server.get("/metrics").body.decode())
-    pids = sorted(int(file.stem.rpartition("_")[2]) for file in metrics_dir.glob("counter_*.db"))
-    victim = pids[0]
-    os.kill(victim, signal.SIGKILL)
+def workers_of(master: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def wait_until_marked_dead(metrics_dir: Path, pids: set[int]) -> None:
     deadline = time.monotonic() + 20
-    while (metrics_dir / f"gauge_livesum_{victim}.db").exists():
-        assert time.monotonic() < deadline, "the master did not mark the worker dead"
+    while any((metrics_dir / f"gauge_livesum_{pid}.db").exists() for pid in pids):
+        assert time.monotonic() < deadline, "the master did not mark the workers dead"
         time.sleep(0.1)
+
+
+def test_workers_that_go_leave_their_counts_and_take_their_live_gauges(
+        live: tuple[LiveServer, Path]) -> None:
+    """Replaced on a reload (SIGHUP, which also reloads gunicorn.conf.py), or killed."""
+    server, metrics_dir = live
+    assert server.server.process is not None
+    master = server.server.process.pid
+    before = samples_of(server.server.get("/metrics").body.decode())
+    old = workers_of(master)
+    assert all((metrics_dir / f"gauge_livesum_{pid}.db").exists() for pid in old)
+    os.kill(master, signal.SIGHUP)
+    wait_until_marked_dead(metrics_dir, old)
+    server.server.get("/healthz")
+    (victim, *_) = workers_of(master) - old
+    assert (metrics_dir / f"gauge_livesum_{victim}.db").exists()
+    os.kill(victim, signal.SIGKILL)
+    wait_until_marked_dead(metrics_dir, {victim})
     assert not (metrics_dir / f"gauge_livemax_{victim}.db").exists()
-    assert (metrics_dir / f"counter_{victim}.db").exists()
+    assert all((metrics_dir / f"counter_{pid}.db").exists() for pid in old | {victim})
     after = samples_of(server.server.get("/metrics").body.decode())
     for name in ("ivr_webhooks_total", "ivr_transfers_total", "ivr_logins_total"):
         assert {key: v for key, v in after.items() if key[0] == name} == \
