@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from telemetry import multiprocess
 from telemetry.exposition import bearer_matches, from_this_machine
 from tests import nginx
 from tests.conftest import JOAO_CPF, call_form
@@ -243,3 +244,27 @@ def test_workers_that_go_leave_their_counts_and_take_their_live_gauges(
     for name in ("ivr_webhooks_total", "ivr_transfers_total", "ivr_logins_total"):
         assert {key: v for key, v in after.items() if key[0] == name} == \
             {key: v for key, v in before.items() if key[0] == name}
+
+
+def test_the_metrics_directory_is_emptied_at_start_and_a_temporary_one_removed_at_exit(
+        tmp_path: Path) -> None:
+    environ: dict[str, str] = {}
+    made = multiprocess.prepare(environ)
+    assert environ["PROMETHEUS_MULTIPROC_DIR"] == str(made) and made.is_dir()
+    (made / "counter_1.db").write_bytes(b"")
+    multiprocess.cleanup()
+    assert not made.exists()
+
+    given = tmp_path / "metrics"
+    given.mkdir()
+    (given / "counter_1.db").write_bytes(b"from an earlier run")
+    (given / "notes.txt").write_text("not ours")
+    assert multiprocess.prepare({"PROMETHEUS_MULTIPROC_DIR": str(given)}) == given
+    assert sorted(p.name for p in given.iterdir()) == ["notes.txt"]
+    multiprocess.cleanup()
+    assert given.is_dir()  # the operator's own directory stays
+
+    unusable = tmp_path / "a-file"
+    unusable.write_text("")
+    with pytest.raises(SystemExit, match=r"PROMETHEUS_MULTIPROC_DIR: .* cannot be used"):
+        multiprocess.prepare({"PROMETHEUS_MULTIPROC_DIR": str(unusable)})
