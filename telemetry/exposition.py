@@ -26,9 +26,11 @@ PROXY_FIX_ORIGINAL = "werkzeug.proxy_fix.orig"  # where ProxyFix keeps the peer'
 
 def _is_loopback(address: str) -> bool:
     try:
-        return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
     except ValueError:
         return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def from_this_machine(environ: dict[str, Any]) -> bool:

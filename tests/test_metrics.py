@@ -181,6 +181,8 @@ def test_without_a_token_the_page_does_not_exist_beyond_loopback(app: Flask) -> 
 @pytest.mark.parametrize(("environ", "local"), [
     ({"REMOTE_ADDR": "127.0.0.1"}, True),
     ({"REMOTE_ADDR": "::1"}, True),
+    ({"REMOTE_ADDR": "::ffff:127.0.0.1"}, True),
+    ({"REMOTE_ADDR": "::ffff:192.0.2.10"}, False),
     ({"REMOTE_ADDR": ""}, True),  # a unix socket's peer
     ({"REMOTE_ADDR": "192.0.2.10"}, False),
     ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "127.0.0.1"}, True),
