@@ -12,6 +12,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin.setup import require_secret_key
 from config import ServerConfig
 from database import Database
 from database.flask_ext import get_db
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     register_logging(config.log_format)  # first: what the set-up logs comes out formatted too
     register_config(app, config, overrides or {})
     register_extensions(app)
+    require_secret_key(app)  # an admin exists: no start without the key that signs its sessions
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -60,6 +62,7 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         CLOCK=_clock(config.frozen_time),
         METRICS_TOKEN=config.metrics_token,
         RETENTION_DAYS=dict(config.retention_days),
+        SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
@@ -112,16 +115,18 @@ def import_sections() -> list[ImportSection]:
 def privacy_rules() -> tuple[list[Purge], list[Erasure]]:
     """What ``data purge`` and ``contacts forget`` do, package by package. Auth comes first:
     it finds the person, whose contact row is erased last."""
+    from admin import retention as admin_rules
     from auth import retention as auth_rules
     from ivr.calls import retention as call_rules
     from tickets import retention as ticket_rules
 
-    packages = (auth_rules, ticket_rules, call_rules)
+    packages = (auth_rules, ticket_rules, call_rules, admin_rules)
     return ([rule for package in packages for rule in package.PURGES],
             [rule for package in packages for rule in package.ERASURES])
 
 
 def register_blueprints(app: Flask) -> None:
+    from admin import setup as admin_setup
     from auth import subscriptions as auth_subscriptions
     from auth.views import bp as auth_bp
     from ivr.views import bp as ivr_bp
@@ -130,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ivr_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
+    admin_setup.init_app(app)
     # ivr imports neither auth nor tickets: auth answers its login question and hears its calls end.
     auth_subscriptions.install(app)
 
@@ -171,6 +177,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from admin.cli import admins_cli
     from auth.cli import contacts_cli
     from importer.cli import data_cli
     from ivr.cli import menus_cli
@@ -183,6 +190,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(contacts_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(tickets_cli)
+    app.cli.add_command(admins_cli)
     from privacy.cli import forget_command, purge_command
 
     data_cli.add_command(purge_command)

@@ -29,6 +29,7 @@ _DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _USER_INFO = re.compile(r"//[^/?#]*@")
 _HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+")
 _TIME_EXAMPLE = "2026-12-01T10:00:00-03:00"
+SECRET_KEY_MIN_LENGTH = 32
 
 T = TypeVar("T")
 
@@ -151,17 +152,20 @@ class Environment:
                 name, raw, "is not HOST:PORT (e.g. 127.0.0.1:8000), unix:PATH or fd://N", default)
         return raw
 
-    def secret(self, name: str, *, min_length: int) -> str | None:
-        """A token sent in an HTTP header: printable ASCII without spaces, at least
-        ``min_length`` long (a newline around it, from a pasted file, is trimmed)."""
+    def secret(self, name: str, min_length: int, *, header: bool = False) -> str | None:
+        """A key of at least ``min_length`` characters; never shown in a message. ``header``:
+        sent in an HTTP header, so printable ASCII without spaces."""
         raw = self._trimmed(name)
         if raw is None:
             return None
-        if not (raw.isascii() and raw.isprintable() and " " not in raw):
-            return self._refuse(name, "***", "must be printable ASCII without spaces", None)
+        if header and not (raw.isascii() and raw.isprintable() and " " not in raw):
+            self.problems.append(f"{name}: must be printable ASCII without spaces")
+            return None
         if len(raw) < min_length:
-            return self._refuse(name, "***", f"is too short (use {min_length} characters or more)",
-                                None)
+            self.problems.append(f"{name}: too short (use at least {min_length} random "
+                                 "characters, e.g. python -c 'import secrets; "
+                                 "print(secrets.token_hex(32))')")
+            return None
         return raw
 
     def _trimmed(self, name: str) -> str | None:
@@ -237,6 +241,7 @@ class ServerConfig:
     log_format: str = "text"
     # days each kind of personal data is kept (``data purge``), by name (privacy.rules)
     retention_days: Mapping[str, int] = field(default_factory=lambda: dict(RETENTION_DEFAULTS))
+    secret_key: str | None = None  # signs the /admin/ session; required once an admin exists
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
@@ -264,10 +269,11 @@ class ServerConfig:
             bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, minimum=10, maximum=14),
             menu_reload_seconds=env.seconds("MENU_RELOAD_SECONDS", 1.0),
             frozen_time=env.aware_time("IVR_FROZEN_TIME"),
-            metrics_token=env.secret("METRICS_TOKEN", min_length=16),
+            metrics_token=env.secret("METRICS_TOKEN", 16, header=True),
             log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
             retention_days={
                 name: env.integer(f"RETENTION_{name.upper()}_DAYS", default, minimum=1,
                                   maximum=3650)
                 for name, default in RETENTION_DEFAULTS.items()},
+            secret_key=env.secret("SECRET_KEY", SECRET_KEY_MIN_LENGTH),
         )

@@ -4,6 +4,7 @@ Importing each package's models registers its tables on the shared declarative b
 one place that lists them. It lives above ``database``, which imports nothing of the app.
 """
 
+from admin import models as _admin  # noqa: F401
 from auth import models as _auth  # noqa: F401
 from auth import pending as _pending  # noqa: F401
 from database.base import Base

@@ -91,13 +91,14 @@ BAD_VALUES = [
 
 
 @pytest.mark.parametrize(("value", "problem"), [
-    ("short-token", "is too short (use 16 characters or more)"),
+    ("short-token", "too short (use at least 16 random characters"),
     ("a token with spaces 0123456789", "must be printable ASCII without spaces"),
     ("tökén-0123456789abcdef", "must be printable ASCII without spaces"),
 ])
 def test_a_bad_metrics_token_is_refused_without_repeating_it(value: str, problem: str) -> None:
     (only,) = problems_of({"METRICS_TOKEN": value})
-    assert only == f"METRICS_TOKEN: '***' {problem}"
+    assert only.startswith(f"METRICS_TOKEN: {problem}")
+    assert value not in only
 
 
 def test_retention_days() -> None:

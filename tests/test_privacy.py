@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from admin.models import AdminLogin
 from auth.models import CallerFailure, CallLogin, Contact, LineLoginFailures, LoginAttempt
 from auth.pending import PendingLogin
 from ivr.calls.models import Call
@@ -71,6 +72,8 @@ def seed_ages(session: Session) -> None:
             VoiceMessageSlot(call_sid=f"CA-{name}", ticket_id=ticket_id(session),
                              offered_at=NOW - timedelta(hours=1) - age),
         ])
+        session.add(AdminLogin(at=NOW - days(RETENTION["logins"]) - age, username=name,
+                               result="refused", address="192.0.2.7"))
     session.add_all([LineLoginFailures(minute=NOW - timedelta(minutes=11), failures=3),
                      LineLoginFailures(minute=NOW - timedelta(minutes=9), failures=2)])
 
@@ -94,6 +97,7 @@ def test_purge_deletes_exactly_what_is_older_than_each_setting(app: Flask,
         "voice message offers: 1 deleted (older than 1 hours, past use)",
         "call records: 2 deleted (older than 30 days)",
         "recordings in call records: 1 removed (older than 5 days)",
+        "console login attempts: 1 deleted (older than 10 days)",
     ]
     with database.transaction() as session:
         assert set(session.scalars(select(Call.call_sid))) == {
@@ -105,6 +109,7 @@ def test_purge_deletes_exactly_what_is_older_than_each_setting(app: Flask,
         for model in (LoginAttempt, PendingLogin, CallLogin, VoiceMessageSlot):
             assert set(session.scalars(select(model.call_sid))) == {"CA-new"}, model
         assert set(session.scalars(select(CallerFailure.caller))) == {"+55119new"}
+        assert set(session.scalars(select(AdminLogin.username))) == {"new"}
         assert list(session.scalars(select(LineLoginFailures.failures))) == [2]
         recordings = {sid: url for sid, url in session.execute(
             select(TicketEvent.call_sid, TicketEvent.recording_url))}

@@ -30,3 +30,6 @@ class Call(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     outcome_detail: Mapped[str | None] = mapped_column(String(255))
     final_status: Mapped[str | None] = mapped_column(String(32))
+    # "node:status" of a transfer that was not answered (busy, no-answer, failed...): kept when
+    # the call goes on to a fallback whose outcome (a voicemail...) replaces "unanswered".
+    transfer_result: Mapped[str | None] = mapped_column(String(96))

@@ -65,7 +65,7 @@ def _merge(batch: Sequence[Step]) -> list[Row]:
             row = rows[event.call_sid] = {
                 "call_sid": event.call_sid, "from_number": None, "to_number": None,
                 "started_at": None, "path": "", "steps": 0, "last_node": None, "outcome": None,
-                "outcome_detail": None, "updated_at": None,
+                "outcome_detail": None, "updated_at": None, "transfer_result": None,
             }
         started = event if isinstance(event, CallStarted) else event.started
         if started is not None:
@@ -82,6 +82,8 @@ def _merge(batch: Sequence[Step]) -> list[Row]:
             if event.outcome is not None:
                 row["outcome"] = event.outcome.kind
                 row["outcome_detail"] = event.outcome.detail[:255]
+        if event.outcome is not None and event.outcome.kind == "unanswered":
+            row["transfer_result"] = event.outcome.detail[:96]
     return list(rows.values())
 
 
@@ -156,6 +158,10 @@ def _merging(statement: Upsert) -> Upsert:
             "outcome": step_wins("outcome", with_outcome),
             "outcome_detail": step_wins("outcome_detail", with_outcome),
             "updated_at": step_wins("updated_at"),
+            "transfer_result": case(
+                (and_(new.transfer_result.is_not(None),
+                      or_(Call.transfer_result.is_(None), newer)), new.transfer_result),
+                else_=Call.transfer_result),
         },
     )
 
@@ -172,7 +178,7 @@ def complete_call(session: Session, done: CallCompleted) -> None:
     upsert_calls(session, [{
         "call_sid": call_sid, "from_number": done.from_number, "to_number": done.to_number,
         "started_at": started, "path": "", "steps": 0, "last_node": None, "outcome": None,
-        "outcome_detail": None, "updated_at": None,
+        "outcome_detail": None, "updated_at": None, "transfer_result": None,
     }])
     last_node = func.coalesce(Call.last_node, literal(first_node))
     values: dict[str, Any] = {
