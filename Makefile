@@ -34,5 +34,8 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python scripts/bench.py
 
+# make call ARGS="--keys 7 --at 2026-12-01T10:00:00-03:00": in-process, no server needed
 call: $(BIN)/.installed
-	$(BIN)/flask call
+	$(BIN)/flask db upgrade
+	$(BIN)/flask data import demo/demo-data.json
+	$(BIN)/flask call $(ARGS)

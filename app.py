@@ -181,11 +181,11 @@ def register_commands(app: Flask) -> None:
     from auth.cli import contacts_cli
     from importer.cli import data_cli
     from ivr.cli import menus_cli
-    from ivr.simulator import call_cli
+    from ivr.simulator import call_command
     from tickets.cli import tickets_cli
 
     app.cli.add_command(menus_cli)
-    app.cli.add_command(call_cli)
+    app.cli.add_command(call_command(create_app, shutdown))  # builds its own app in-process
     app.cli.add_command(db_cli)
     app.cli.add_command(contacts_cli)
     app.cli.add_command(data_cli)

@@ -7,11 +7,14 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
+from database.flask_ext import get_db
 from ivr.menu import Menu, MenuError, load_menu
 from ivr.menu.schema import MenuNode, MessageNode, TicketStatusNode, TransferNode, VoicemailNode
+from ivr.replay import replay_calls
 
-menus_cli = AppGroup("menus", help="Check or show the menu file.")
+menus_cli = AppGroup("menus", help="Check, show or compare menu files.")
 
 
 def _load_or_exit(file: str | None) -> tuple[Menu, str]:
@@ -57,6 +60,28 @@ def wording(file: str | None) -> None:
     menu, _ = _load_or_exit(file)
     for name, text in menu.wording.model_dump().items():
         click.echo(f"{name}: {text}")
+
+
+@menus_cli.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--calls", "limit", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="How many of the last recorded calls to replay.")
+def diff(old: str, new: str, limit: int) -> None:
+    """Replay the last recorded calls through OLD and NEW: one line per call that would end
+    elsewhere, CALL_SID: OLD_END -> NEW_END."""
+    old_menu, _ = _load_or_exit(old)
+    new_menu, _ = _load_or_exit(new)
+    try:
+        results = replay_calls(get_db(), old_menu, new_menu, limit)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(
+            f"cannot read the recorded calls ({type(exc).__name__}): is the database up and "
+            "migrated (flask db upgrade)?") from None
+    moved = [result for result in results if result.differs]
+    for result in moved:
+        click.echo(result.line)
+    click.echo(f"{len(results)} calls replayed, {len(moved)} would end elsewhere")
 
 
 def tree_lines(menu: Menu) -> list[str]:

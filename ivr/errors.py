@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ivr import engine
+from ivr.calls.steps import ERROR
 from ivr.current import now, registry
 from ivr.provider import forbidden, parse_form, signature_ok
 from ivr.respond import TWIML, answer
@@ -18,6 +19,8 @@ from telemetry.webhooks import mark_failed
 log = logging.getLogger(__name__)
 
 LAST_RESORT = "Desculpe, tivemos um problema. Por favor, ligue novamente em alguns minutos."
+# Marks the apology of a failure, for ``flask call`` (the caller hears the same either way).
+FAILURE_HEADER = "X-IVR-Failure"
 # The shipped menu's voice: used only when no menu could be loaded at all.
 LAST_RESORT_VOICE = Voice("Polly.Camila", "pt-BR")
 
@@ -35,17 +38,21 @@ def voice_failure_response(error: Exception) -> Response:
             return forbidden()
         log.warning("unknown voice URL %s %s (%s)", request.method, request.path, error.code)
         reply = engine.restart(menu, now(), engine.CallContext(), menu.settings.menu_changed)
-        return answer(reply, menu)
+        return answer(reply, menu, secret=True)
     mark_failed(request.environ)
     log.error("failure on %s for call %s: %s", request.path, g.get("call_sid", "-"),
               type(error).__name__,
               exc_info=current_app.debug or not isinstance(error, SQLAlchemyError))
     try:
-        return answer(engine.on_failure(menu, now()), menu)
+        # Secret: whichever prompt failed, its keys might have been a password's.
+        response = answer(engine.on_failure(menu, now()), menu, result=ERROR, secret=True)
     except Exception:
         log.exception("could not build the failure reply")
         return _last_resort()
+    response.headers[FAILURE_HEADER] = "1"
+    return response
 
 
 def _last_resort() -> Response:
-    return Response(plain(LAST_RESORT, LAST_RESORT_VOICE), mimetype=TWIML)
+    return Response(plain(LAST_RESORT, LAST_RESORT_VOICE), mimetype=TWIML,
+                    headers={FAILURE_HEADER: "1"})

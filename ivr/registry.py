@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,9 @@ from telemetry.metrics import menu_loaded
 log = logging.getLogger(__name__)
 
 MIN_INTERVAL = 0.01  # seconds: a watcher never spins
+# An editor that rewrites the file in place leaves it empty or half written for a moment: a file
+# that fails to load is looked at again after this long, and judged only if it stayed the same.
+SETTLE_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ class MenuRegistry:
         try:
             menu = load_menu(self.path)
         except Exception as exc:  # noqa: BLE001 - whatever is wrong, keep the good menu
+            time.sleep(SETTLE_SECONDS)
+            if self._stat() != fingerprint:
+                return  # still being written: judged at the next check
             problems = exc.problems if isinstance(exc, MenuError) else [
                 f"{self.path}:1: cannot be loaded: {exc}"]
             self.refused = RefusedEdit(
@@ -91,6 +98,8 @@ class MenuRegistry:
             for problem in problems:
                 log.error("menu edit refused, still serving %s: %s", self._menu.version, problem)
             return
+        if self._stat() != fingerprint:
+            return  # changed while it was read: what was read may be half of it
         menu_loaded(menu.version, replaced=self._menu.version)
         self._menu = menu
         self._fingerprint = fingerprint

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask, Response, current_app, g, request
 
 from ivr.action_urls import resume_url
 from ivr.actions import Reply
-from ivr.calls.events import CallStarted, CallStepped
+from ivr.calls.events import CallStarted, CallStepped, StepTaken
 from ivr.calls.recorder import CallRecorder
-from ivr.calls.steps import reached
+from ivr.calls.steps import MAX_KEY_COUNT, input_kind, kept_keys, reached
 from ivr.menu import Menu
 from ivr.provider import caller_number
 from ivr.rendering import render
@@ -19,11 +21,17 @@ from telemetry.metrics import count_transfer
 TWIML = "text/xml; charset=utf-8"
 
 
-def answer(reply: Reply, menu: Menu, state: CallState | None = None) -> Response:
-    """Record where ``reply`` takes the call from ``state`` (None: a new call), then answer."""
+def answer(reply: Reply, menu: Menu, state: CallState | None = None, *,
+           result: str | None = None, secret: bool = False) -> Response:
+    """Record where ``reply`` takes the call from ``state`` (None: a new call), then answer.
+
+    ``result``: what only this request knew and replay cannot (``login_ok``,
+    ``ticket_not_found``, a transfer's status...). ``secret``: the keys answer a prompt for a
+    CPF, a password or the like, and are never kept, even a single one.
+    """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
     records: CallRecorder = app.extensions["call_recorder"]
-    record_step(records, app, reply, state)
+    record_step(records, app, reply, state, result, secret)
     if reply.outcome is not None and reply.outcome.kind == "closed":
         # Outside hours: a transfer not attempted. The detail names the team's node, or
         # ``specialist:<ticket>``.
@@ -35,18 +43,30 @@ def answer(reply: Reply, menu: Menu, state: CallState | None = None) -> Response
     return response
 
 
-def record_step(records: CallRecorder, app: Flask, reply: Reply, state: CallState | None
-                ) -> None:
+def record_step(records: CallRecorder, app: Flask, reply: Reply, state: CallState | None,
+                result: str | None = None, secret: bool = False) -> None:
     call_sid: str = g.get("call_sid", "")
-    here = reached(state, reply) if call_sid else None
-    if here is None:
+    if not call_sid:
         return
+    moment = app.config["CLOCK"]()
     form = g.get("form") or {}
-    # The start time comes from the status callback (end minus duration).
-    caller = CallStarted(call_sid, caller_number(form.get("From")),
-                         caller_number(form.get("To")), None)
-    records.record(CallStepped(call_sid, here.path, here.node, reply.outcome,
-                               app.config["CLOCK"](), caller))
+    here = reached(state, reply)
+    if here is not None:
+        # The start time comes from the status callback (end minus duration).
+        caller = CallStarted(call_sid, caller_number(form.get("From")),
+                             caller_number(form.get("To")), None)
+        records.record(CallStepped(call_sid, here.path, here.node, reply.outcome, moment,
+                                   caller))
+    digits: str = form.get("Digits", "")
+    outcome = reply.outcome
+    records.record(StepTaken(
+        call_sid, time.time_ns() // 1000, moment, request.endpoint or "",
+        state.node if state is not None else "",
+        input_kind(digits, form.get("SpeechResult", "")), kept_keys(digits, secret),
+        min(len(digits), MAX_KEY_COUNT), result,
+        outcome.kind if outcome is not None else None,
+        outcome.detail[:255] if outcome is not None else None,
+    ))
 
 
 def twiml_response(app: Flask, reply: Reply, menu: Menu) -> Response:

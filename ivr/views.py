@@ -16,6 +16,7 @@ from ivr import engine, logins, signals
 from ivr.action_urls import call_state
 from ivr.actions import Reply
 from ivr.calls.events import CallCompleted
+from ivr.calls.steps import RECORDED, dial_result
 from ivr.calls.store import complete_call
 from ivr.current import now, recorder, registry
 from ivr.menu import Menu
@@ -50,13 +51,14 @@ def incoming(form: Form) -> Response:
     return answer(reply, menu, CallState(node=main, path=(main,)))
 
 
-def _step(form: Form, handle: Callable[[Menu, CallState], Reply]) -> Response:
+def _step(form: Form, handle: Callable[[Menu, CallState], Reply],
+          result: str | None = None) -> Response:
     """A webhook of a call in progress: its state from the URL, or the main menu again."""
     menu = registry().current()
     state = call_state()
     if state is None:
         return answer(engine.restart(menu, now(), call_context(), menu.settings.menu_changed), menu)
-    return answer(handle(menu, state), menu, state)
+    return answer(handle(menu, state), menu, state, result=result)
 
 
 @bp.post("/voice/step")
@@ -69,13 +71,14 @@ def step(form: Form) -> Response:
 @bp.post("/voice/dialed")
 @provider_webhook
 def dialed(form: Form) -> Response:
+    status = form.get("DialCallStatus")
+
     def on_result(menu: Menu, state: CallState) -> Reply:
         if isinstance(menu.node(state.node), TransferNode):  # the team: a node of the menu
-            count_transfer(state.node, transfer_outcome(form.get("DialCallStatus")))
-        return engine.on_dial_result(menu, state, form.get("DialCallStatus"), now(),
-                                     call_context())
+            count_transfer(state.node, transfer_outcome(status))
+        return engine.on_dial_result(menu, state, status, now(), call_context())
 
-    return _step(form, on_result)
+    return _step(form, on_result, dial_result(status))
 
 
 @bp.post("/voice/recorded")
@@ -83,7 +86,9 @@ def dialed(form: Form) -> Response:
 def recorded(form: Form) -> Response:
     menu = registry().current()
     state = call_state() or CallState(node=menu.settings.main_menu)
-    return answer(engine.on_recording(menu, state, form.get("RecordingUrl")), menu, state)
+    recording = form.get("RecordingUrl")
+    return answer(engine.on_recording(menu, state, recording), menu, state,
+                  result=RECORDED if recording else None)
 
 
 @bp.post("/voice/status")

@@ -1,5 +1,5 @@
-"""The calls table the migrations build is the one ``ivr.calls.models`` describes, and migration
-0005 can be undone."""
+"""The calls and call_steps tables the migrations build are the ones ``ivr.calls.models``
+describes, and migrations 0005 and 0009 can be undone."""
 
 from __future__ import annotations
 
@@ -39,3 +39,19 @@ def test_downgrade_restores_the_outcome_index_and_upgrade_drops_it_again(
     upgrade(database_url)
     assert _differences(database_url) == []
     assert _indexed_columns(database_url) == {"started_at"}
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_call_steps_table_matches_the_model_and_goes_with_a_downgrade(database_url: str) -> None:
+    assert schema_differences(database_url, {"call_steps"}) == []
+    command.downgrade(alembic_config(database_url), "0010b_call_rollups")
+    assert "call_steps" not in _tables(database_url)
+    upgrade(database_url)
+    assert schema_differences(database_url, {"call_steps"}) == []

@@ -17,6 +17,9 @@ import pytest
 from flask import Flask
 
 from database.migrate import upgrade
+from ivr import registry as registry_module
+from ivr.menu import Menu
+from ivr.registry import MenuRegistry
 from tests.conftest import AUTH_TOKEN, ROOT, SignedClient, call_form
 from tests.server import Gunicorn, ProviderClient
 from tests.twiml import Doc
@@ -289,3 +292,60 @@ def test_a_menu_file_too_large_is_refused_unread(
     assert menu["refused_edit"]["problems"] == [
         f"{menus_file}:1: the file is larger than 256 KiB; a menu is far smaller"]
     assert OLD_GREETING in greeting(signed)
+
+
+def _registry_mid_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                        seen_while_reading: str) -> tuple[MenuRegistry, Path, str]:
+    """A registry whose next load reads ``seen_while_reading`` while an editor, writing in place,
+    finishes the real edit during that read."""
+    path = tmp_path / "menus.yaml"
+    shutil.copy(ROOT / "menus.yaml", path)
+    registry = MenuRegistry(path, check_interval=3600)  # checked by hand, no watcher
+    edited = path.read_text(encoding="utf-8").replace(OLD_GREETING, NEW_GREETING)
+    path.write_text(seen_while_reading, encoding="utf-8")
+    real_load = registry_module.load_menu
+    editor_done = False
+
+    def load_while_the_editor_finishes(file: Path) -> Menu:
+        nonlocal editor_done
+        try:
+            return real_load(file)
+        finally:
+            if not editor_done:
+                editor_done = True
+                file.write_text(edited, encoding="utf-8")
+                os.utime(file, ns=(time.time_ns() + 2_000_000_000,) * 2)
+
+    monkeypatch.setattr(registry_module, "load_menu", load_while_the_editor_finishes)
+    return registry, path, edited
+
+
+def principal_prompt(registry: MenuRegistry) -> str:
+    return str(getattr(registry.current().node("principal"), "prompt", ""))
+
+
+def test_a_file_read_empty_while_an_editor_writes_it_is_not_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry, _, _ = _registry_mid_write(tmp_path, monkeypatch, seen_while_reading="")
+    registry.check()
+    assert registry.refused is None  # judged again once the editor is done, not refused
+    registry.check()
+    assert registry.refused is None
+    assert NEW_GREETING in principal_prompt(registry)
+
+
+def test_a_file_read_half_written_is_not_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first lines alone may be a menu of their own: it must not be served in between.
+    small = ("settings: {main_menu: principal}\n"
+             "nodes:\n"
+             "  principal: {type: menu, prompt: Metade., direct_entry: {digits: 8, goto: fim}}\n"
+             "  fim: {type: message, say: Tchau.}\n")
+    registry, _, _ = _registry_mid_write(tmp_path, monkeypatch, seen_while_reading=small)
+    first = registry.current().version
+    registry.check()
+    assert registry.current().version == first
+    registry.check()
+    assert NEW_GREETING in principal_prompt(registry)

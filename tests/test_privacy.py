@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from admin.models import AdminLogin
 from auth.models import CallerFailure, CallLogin, Contact, LineLoginFailures, LoginAttempt
 from auth.pending import PendingLogin
-from ivr.calls.models import Call
+from ivr.calls.models import Call, CallStep
 from models import metadata
 from privacy.rules import Purge
 from tests.conftest import (
@@ -59,6 +59,12 @@ def seed_ages(session: Session) -> None:
             Call(call_sid=f"CA-{name}-voicemail", started_at=recordings_cutoff, path="recado",
                  last_node="recado", outcome="voicemail",
                  outcome_detail=f"recado:https://api.example.com/{name}.mp3"),
+            CallStep(call_sid=f"CA-{name}-started", seq=1, at=calls_cutoff, step="start",
+                     node="principal", input_kind="none", key_count=0),
+            CallStep(call_sid=f"CA-{name}-voicemail", seq=1, at=recordings_cutoff,
+                     step="recorded", node="recado", input_kind="none", key_count=0,
+                     outcome="voicemail",
+                     outcome_detail=f"recado:https://api.example.com/{name}.mp3"),
             LoginAttempt(at=NOW - days(RETENTION["logins"]) - age, masked_cpf="***.***.***-25",
                          caller="+5511900000000", call_sid=f"CA-{name}", result="bad_password"),
             TicketEvent(ticket_id=ticket_id(session), kind=EventKind.VOICE_MESSAGE,
@@ -102,10 +108,15 @@ def test_purge_deletes_exactly_what_is_older_than_each_setting(app: Flask,
     with database.transaction() as session:
         assert set(session.scalars(select(Call.call_sid))) == {
             "CA-new-started", "CA-new-unstarted", "CA-new-voicemail", "CA-old-voicemail"}
-        details = {sid: detail for sid, detail in session.execute(
-            select(Call.call_sid, Call.outcome_detail).where(Call.outcome == "voicemail"))}
-        assert details == {"CA-old-voicemail": "recado",
-                           "CA-new-voicemail": "recado:https://api.example.com/new.mp3"}
+        kept = {"CA-old-voicemail": "recado",
+                "CA-new-voicemail": "recado:https://api.example.com/new.mp3"}
+        for record in (Call, CallStep):
+            details = {sid: detail for sid, detail in session.execute(
+                select(record.call_sid, record.outcome_detail)
+                .where(record.outcome == "voicemail"))}
+            assert details == kept, record
+        assert set(session.scalars(select(CallStep.call_sid))) == {
+            "CA-new-started", "CA-new-voicemail", "CA-old-voicemail"}
         for model in (LoginAttempt, PendingLogin, CallLogin, VoiceMessageSlot):
             assert set(session.scalars(select(model.call_sid))) == {"CA-new"}, model
         assert set(session.scalars(select(CallerFailure.caller))) == {"+55119new"}

@@ -15,6 +15,7 @@ from database.flask_ext import get_db, request_session
 from ivr import engine
 from ivr.action_urls import call_state, query_counter, query_value
 from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
+from ivr.calls.steps import TICKET_FOUND, TICKET_NOT_FOUND, dial_result
 from ivr.current import now, registry
 from ivr.menu import Menu
 from ivr.provider import Form, provider_webhook
@@ -53,14 +54,14 @@ class Visit:
     def keys(self) -> str:
         return self.form.get("Digits", "").strip()[:16]
 
-    def reply(self, reply: Reply) -> Response:
+    def reply(self, reply: Reply, result: str | None = None) -> Response:
         if flow.records_message(reply) and self.ticket is not None and self.caller is not None:
             # The recording's callback may come after the call: it finds the ticket here.
             session = request_session()
             service.offer_voice_message(session, g.call_sid, self.ticket.id,
                                         self.caller.contact_id, now())
             session.commit()
-        return answer(reply, self.menu, self.state)
+        return answer(reply, self.menu, self.state, result=result)
 
     def orm_ticket(self) -> Ticket | None:
         """The ticket as an ORM object, to change it."""
@@ -112,8 +113,9 @@ def status(visit: Visit) -> Response:
     if not visit.state.entry:
         return visit.reply(flow.ask_number(visit.menu, visit.state))
     if visit.ticket is None:
-        return visit.reply(flow.not_found(visit.menu, visit.state, now(), 0))
-    return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now()))
+        return visit.reply(flow.not_found(visit.menu, visit.state, now(), 0), TICKET_NOT_FOUND)
+    return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now()),
+                       TICKET_FOUND)
 
 
 def _keyed_number(form: Form, state: CallState) -> str:
@@ -134,9 +136,11 @@ def number(visit: Visit) -> Response:
     if keys == settings.main_menu_key:
         return visit.reply(flow.back_to_main(visit.menu, visit.state, now()))
     if visit.ticket is None:
-        return visit.reply(flow.not_found(visit.menu, visit.state, now(), misses))
+        return visit.reply(flow.not_found(visit.menu, visit.state, now(), misses),
+                           TICKET_NOT_FOUND)
     state = visit.state.with_entry(visit.ticket.number)
-    return answer(flow.ticket_menu(visit.menu, state, visit.ticket, now()), visit.menu, state)
+    return answer(flow.ticket_menu(visit.menu, state, visit.ticket, now()), visit.menu, state,
+                  result=TICKET_FOUND)
 
 
 @bp.post("/action")
@@ -239,12 +243,13 @@ def team_dialed(visit: Visit) -> Response:
 
 def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply], team: str
                 ) -> Response:
-    count_transfer(team, transfer_outcome(visit.form.get("DialCallStatus")))
-    if visit.form.get("DialCallStatus", "") in engine.ANSWERED:
-        return visit.reply(Reply(then=Hangup()))
+    status = visit.form.get("DialCallStatus", "")
+    count_transfer(team, transfer_outcome(status))
+    if status in engine.ANSWERED:
+        return visit.reply(Reply(then=Hangup()), dial_result(status))
     if visit.ticket is None:
         return _gone(visit)
-    return visit.reply(unanswered(visit.ticket))
+    return visit.reply(unanswered(visit.ticket), dial_result(status))
 
 
 @bp.post("/message")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from ivr.actions import Outcome
 
@@ -40,4 +41,23 @@ class CallCompleted:
     first_node: str  # the main menu: where a call that never moved was
 
 
-Step = CallStarted | CallStepped  # what the recorder queues; completions are written at once
+class StepTaken(NamedTuple):
+    """One webhook of a call as replay needs it (``ivr.replay``): where the caller was, what they
+    answered, and what only the database knew. A named tuple: one is built on every webhook, at
+    a fraction of a frozen dataclass's cost."""
+
+    call_sid: str
+    seq: int  # microseconds of the real clock: orders a call's steps, whichever worker served
+    at: datetime  # the app's clock (frozen in tests and demos): judges hours on replay
+    step: str  # the webhook's endpoint: "ivr.step", "auth.password", "tickets.number"...
+    node: str  # where the call was ("" for a URL without a state)
+    input_kind: str  # dtmf | speech | none
+    keys: str | None  # a single key as pressed; None when nothing was keyed or it is kept back
+    key_count: int  # how many keys were pressed: all a secret step keeps
+    result: str | None  # what replay cannot know: login_ok, ticket_not_found, busy...
+    outcome: str | None  # the reply's outcome, as in the call record
+    outcome_detail: str | None
+
+
+# What the recorder queues; completions are written at once.
+Step = CallStarted | CallStepped | StepTaken

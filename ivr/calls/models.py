@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database.base import Base, UTCDateTime
@@ -33,3 +33,34 @@ class Call(Base):
     # "node:status" of a transfer that was not answered (busy, no-answer, failed...): kept when
     # the call goes on to a fallback whose outcome (a voicemail...) replaces "unanswered".
     transfer_result: Mapped[str | None] = mapped_column(String(96))
+
+
+START_STEP = "ivr.incoming"  # the endpoint of a call's first webhook
+
+
+class CallStep(Base):
+    """Every webhook of a call, with the caller's keys, so ``menus diff`` can replay the call
+    through another menu (``ivr.replay``). Never the digits of a CPF, a password or any other
+    entry of more than one key: those keep only how many keys were pressed."""
+
+    __tablename__ = "call_steps"
+    # The last calls, by their first steps: a partial index, so the other steps (most of the
+    # writes) skip it.
+    __table_args__ = (
+        Index("ix_call_steps_starts", "seq", sqlite_where=text(f"step = '{START_STEP}'"),
+              postgresql_where=text(f"step = '{START_STEP}'")),
+    )
+
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Real-clock microseconds when the step was answered: a call's steps come one after another,
+    # from any worker, so this orders them (the app's clock may be frozen).
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    step: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(64))
+    input_kind: Mapped[str] = mapped_column(String(8))  # dtmf | speech | none
+    keys: Mapped[str | None] = mapped_column(String(8))
+    key_count: Mapped[int] = mapped_column(SmallInteger)
+    result: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome_detail: Mapped[str | None] = mapped_column(String(255))

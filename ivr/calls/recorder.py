@@ -24,9 +24,12 @@ log = logging.getLogger(__name__)
 
 # Busy workers write small batches in the gap after sending a response, so no second thread
 # competes with the caller's request for the CPU; the background thread writes what a quiet
-# worker leaves queued. 32 rows: the worker pauses about half as long as with 64 (the next
-# callers' tail latency) at no measurable cost in throughput; 16 was no better.
-INLINE_BATCH = 32
+# worker leaves queued. 32 calls rows: the worker pauses about half as long as with 64 (the next
+# callers' tail latency) at no measurable cost in throughput; 16 was no better. A step that
+# moves the call queues two events (its calls row and its call_steps row): 64 events keep a
+# batch to about 32 steps (at 32 events, writing twice as often cost 60 to 100 µs of worker
+# CPU a step in scripts/bench.py's option scenario).
+INLINE_BATCH = 64
 FLUSH_SECONDS = 0.5
 MAX_BATCH = 500
 
@@ -41,6 +44,7 @@ class CallRecorder:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._flush_lock = threading.Lock()
+        self._in_hand: list[Step] = []  # taken off the queue by the writer thread, not written
         self._closed = False
 
     # -- hot path -------------------------------------------------------------------------
@@ -62,6 +66,7 @@ class CallRecorder:
         if self._pid != os.getpid():
             self._pid = os.getpid()
             self._queue = queue.SimpleQueue()
+            self._in_hand = []
             self._thread = threading.Thread(target=self._run, name="call-recorder", daemon=True)
             self._thread.start()
 
@@ -71,40 +76,38 @@ class CallRecorder:
                 first = self._queue.get()
             except Exception:  # noqa: BLE001 - interpreter shutting down
                 return
-            batch = [first]
+            # Held where flush() and close() find it, in order before the queue.
+            with self._flush_lock:
+                self._in_hand.append(first)
             # Gather what arrives within the flush window, then write all of it, so the queue
             # cannot outgrow the writer however busy the worker is.
             time.sleep(FLUSH_SECONDS)
             if self._closed:
                 return  # close() wrote everything; this database may no longer be ours
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            for start in range(0, len(batch), MAX_BATCH):
-                self._write(batch[start:start + MAX_BATCH])
+            self.flush()
 
     def close(self) -> None:
         """Write what is queued and stop writing (a worker shutting down, a test ending)."""
-        self.flush()
-        self._closed = True
+        with self._flush_lock:
+            self._write_queued()
+            self._closed = True
 
     def flush(self) -> None:
         """Write whatever this worker has queued now (status callback, tests, shutdown)."""
-        batch: list[Step] = []
+        with self._flush_lock:
+            self._write_queued()
+
+    def _write_queued(self) -> None:
+        if self._closed:
+            return
+        batch, self._in_hand = self._in_hand, []
         while True:
             try:
                 batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
-        if batch:
-            self._write(batch)
-
-    def _write(self, batch: list[Step]) -> None:
-        with self._flush_lock:
-            if self._closed:
-                return
-            if not write_steps(self.database, batch):
-                CALL_RECORDS_DROPPED.inc(len(batch))
-            CALL_RECORDS_QUEUED.dec(len(batch))
+        for start in range(0, len(batch), MAX_BATCH):
+            part = batch[start:start + MAX_BATCH]
+            if not write_steps(self.database, part):
+                CALL_RECORDS_DROPPED.inc(len(part))
+            CALL_RECORDS_QUEUED.dec(len(part))

@@ -1,28 +1,41 @@
-"""Call records under ``data purge`` and ``contacts forget`` (``privacy``): a record is kept
-``RETENTION_CALLS_DAYS`` from the call's start; the recording URL a voicemail left in its
-outcome, ``RETENTION_RECORDINGS_DAYS``. Forgetting a person keeps their calls' paths and
-outcomes (the anonymous counts) and drops the number and the outcome's detail."""
+"""Call records under ``data purge`` and ``contacts forget`` (``privacy``): a record and its
+steps (``call_steps``, for replay) are kept ``RETENTION_CALLS_DAYS`` from the call's start; the
+recording URL a voicemail left in its outcome, ``RETENTION_RECORDINGS_DAYS``. Forgetting a
+person keeps their calls' paths, steps and outcomes (the anonymous counts) and drops the number
+and the outcomes' detail."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ivr.calls.models import Call
+from ivr.calls.models import Call, CallStep
 from privacy.rules import Erasure, Person, Purge, changed
 
 
 def _delete_calls(session: Session, cutoff: datetime) -> int:
-    # By start (indexed); a record whose start never came, by its last step or its end.
-    return changed(session, delete(Call).where(Call.started_at < cutoff)) + changed(
-        session, delete(Call).where(Call.started_at.is_(None),
-                                    func.coalesce(Call.updated_at, Call.ended_at) < cutoff))
+    """The calls rows and their steps (found by the calls' CallSid: ``call_steps`` has no
+    index on time, and every webhook writes it). By start (indexed); a record whose start
+    never came, by its last step or its end."""
+    deleted = 0
+    for old in (Call.started_at < cutoff,
+                and_(Call.started_at.is_(None),
+                     func.coalesce(Call.updated_at, Call.ended_at) < cutoff)):
+        changed(session, delete(CallStep).where(
+            CallStep.call_sid.in_(select(Call.call_sid).where(old))))
+        deleted += changed(session, delete(Call).where(old))
+    return deleted
 
 
 def _drop_recordings(session: Session, cutoff: datetime) -> int:
-    """A voicemail's outcome detail is ``node:recording URL``: the node stays."""
+    """A voicemail's outcome detail is ``node:recording URL``: the node stays, in the record
+    and in the step that recorded it."""
+    changed(session, update(CallStep)
+            .where(CallStep.outcome == "voicemail", CallStep.outcome_detail.contains("://"),
+                   CallStep.at < cutoff)
+            .values(outcome_detail=CallStep.node))
     return changed(session, update(Call)
                    .where(Call.outcome == "voicemail", Call.outcome_detail.contains("://"),
                           func.coalesce(Call.started_at, Call.updated_at) < cutoff)
@@ -43,10 +56,15 @@ def gather(session: Session, person: Person) -> None:
 
 
 def _anonymise_calls(session: Session, person: Person) -> int:
+    """The steps first: the calls are found by their number too, which goes next."""
+    mine = or_(Call.call_sid.in_(person.call_sids), Call.from_number.in_(person.numbers))
+    changed(session, update(CallStep)
+            .where(CallStep.call_sid.in_(select(Call.call_sid).where(mine)),
+                   CallStep.outcome_detail.is_not(None))
+            .values(outcome_detail=None))
     return changed(session, update(Call)
-                   .where(or_(Call.call_sid.in_(person.call_sids),
-                              Call.from_number.in_(person.numbers)),
-                          or_(Call.from_number.is_not(None), Call.outcome_detail.is_not(None)))
+                   .where(mine, or_(Call.from_number.is_not(None),
+                                    Call.outcome_detail.is_not(None)))
                    .values(from_number=None, outcome_detail=None))
 
 

@@ -1,4 +1,5 @@
-"""Which webhook replies the call record needs: a pure decision, written by the recorder."""
+"""Which webhook replies the call record needs, and what a step keeps of the caller's keys: pure
+decisions, written by the recorder."""
 
 from __future__ import annotations
 
@@ -18,3 +19,35 @@ def reached(state: CallState | None, reply: Reply) -> CallState | None:
     if state is not None and here.node == state.node and reply.outcome is None:
         return None
     return here
+
+
+# A step's result: what only the request knew (a password checked, a ticket read), kept so replay
+# gives the call the outcome it had. A transfer's result is the provider's DialCallStatus.
+LOGIN_OK = "login_ok"
+LOGIN_FAILED = "login_failed"
+TICKET_FOUND = "ticket_found"
+TICKET_NOT_FOUND = "ticket_not_found"
+RECORDED = "recorded"
+ERROR = "error"  # the apology of a failure
+
+MAX_KEY_COUNT = 999  # a body may carry thousands of "digits"; no prompt asks for more than 64
+
+
+def kept_keys(digits: str, secret: bool) -> str | None:
+    """What a step keeps of the keys pressed: a single key (a menu option, the repeat key...),
+    never an entry of several (a CPF, a password, a ticket number: replay needs only how many)
+    nor anything keyed at a ``secret`` prompt."""
+    return digits if len(digits) == 1 and not secret else None
+
+
+def input_kind(digits: str, speech: str) -> str:
+    """dtmf | speech | none: how the caller answered (a key always wins over speech)."""
+    if digits:
+        return "dtmf"
+    return "speech" if speech else "none"
+
+
+def dial_result(status: str | None) -> str:
+    """A transfer's status as a step keeps it: the provider's word, or ``unknown``."""
+    word = (status or "").strip().lower()[:32]
+    return word if word and word.replace("-", "").isalpha() and word.isascii() else "unknown"

@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from database.session import Database
 from database.upsert import Upsert, upsert
-from ivr.calls.events import CallCompleted, CallStarted, Step
-from ivr.calls.models import Call
+from ivr.calls.events import CallCompleted, CallStarted, CallStepped, Step, StepTaken
+from ivr.calls.models import Call, CallStep
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,12 @@ def write_steps(database: Database, events: Sequence[Step]) -> bool:
     still does what a raw driver connection would not: a lost server refreshes the whole pool
     once, and a failed statement is rolled back before the connection goes back.
     """
+    steps = [event for event in events if isinstance(event, StepTaken)]
+    moves = [event for event in events if not isinstance(event, StepTaken)]
     try:
         with database.engine.connect() as connection:
-            _upsert(connection, _merge(events))
+            _upsert(connection, _merge(moves))
+            _insert_steps(connection, steps)
             connection.commit()
     except Exception:
         log.exception("could not write %d call record steps; dropped", len(events))
@@ -56,7 +59,7 @@ def write_steps(database: Database, events: Sequence[Step]) -> bool:
 Row = dict[str, Any]  # one calls row, by column name
 
 
-def _merge(batch: Sequence[Step]) -> list[Row]:
+def _merge(batch: Sequence[CallStarted | CallStepped]) -> list[Row]:
     """One row per CallSid (an upsert cannot touch one row twice)."""
     rows: dict[str, Row] = {}
     for event in batch:
@@ -164,6 +167,27 @@ def _merging(statement: Upsert) -> Upsert:
                 else_=Call.transfer_result),
         },
     )
+
+
+def _insert_steps(connection: Connection, steps: list[StepTaken]) -> None:
+    """The batch's steps, one multi-row INSERT per ``ROWS_PER_STATEMENT`` like the calls'
+    upsert. A step already there (a provider's retry landing in the same microsecond) stays."""
+    if steps:
+        connection.execute(_step_statement(connection),
+                           [step._asdict() for step in steps]).close()
+
+
+def _step_statement(connection: Connection) -> Executable:
+    key = f"steps-{connection.dialect.name}"
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = (
+            upsert(connection, CallStep)
+            .on_conflict_do_nothing(index_elements=[CallStep.call_sid, CallStep.seq])
+            .returning(CallStep.seq)
+            .execution_options(insertmanyvalues_page_size=ROWS_PER_STATEMENT)
+        )
+    return statement
 
 
 def complete_call(session: Session, done: CallCompleted) -> None:
