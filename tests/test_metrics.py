@@ -74,6 +74,7 @@ def wrong_passwords(live: LiveServer, sid: str, tries: int) -> None:
 def per_worker(metrics_dir: Path, tmp: Path) -> list[float]:
     """Each worker's own count of webhooks, read from its file alone."""
     counts = []
+    tmp.mkdir()
     for index, file in enumerate(sorted(metrics_dir.glob("counter_*.db"))):
         alone = tmp / f"worker{index}"
         alone.mkdir()
@@ -88,9 +89,15 @@ def per_worker(metrics_dir: Path, tmp: Path) -> list[float]:
 def test_metrics_count_what_the_calls_did_summed_over_both_workers(
         live: tuple[LiveServer, Path], tmp_path: Path) -> None:
     server, metrics_dir = live
-    calls = 16
-    with ThreadPoolExecutor(8) as pool:  # concurrent, so that both workers serve
-        list(pool.map(lambda n: busy_transfer(server, n), range(calls)))
+    calls = 0
+    # Concurrent calls, so that both workers serve; under load the second may still be
+    # starting, so rounds go on until both have (each worker's own file says).
+    for _ in range(10):
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda n: busy_transfer(server, n), range(calls, calls + 16)))
+        calls += 16
+        if len([count for count in per_worker(metrics_dir, tmp_path / str(calls)) if count]) == 2:
+            break
     wrong_passwords(server, "CA" + "e" * 32, 3)  # the call's limit
     wrong_passwords(server, "CA" + "f" * 32, 2)  # the contact's 5th failure in a row: locked
     forged = server.caller.client.post("/voice", call_form("CA" + "d" * 32), signature="forged")
@@ -120,7 +127,7 @@ def test_metrics_count_what_the_calls_did_summed_over_both_workers(
     assert ("ivr_call_record_steps_queued", frozenset()) in samples
 
     # Summed, not one worker's: each worker's file holds part of the count.
-    workers = per_worker(metrics_dir, tmp_path)
+    workers = per_worker(metrics_dir, tmp_path / "end")
     total = sum(v for (name, _), v in samples.items() if name == "ivr_webhooks_total")
     assert len([count for count in workers if count > 0]) == 2
     assert sum(workers) == total
