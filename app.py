@@ -24,10 +24,13 @@ from privacy.rules import Erasure, Purge
 
 log = logging.getLogger(__name__)
 
+# Flask's own choice for this module, named so that gunicorn's master finds the same database.
+INSTANCE_PATH = Path(__file__).resolve().parent / "instance"
+
 
 def create_app(overrides: dict[str, object] | None = None) -> Flask:
     config = ServerConfig.from_env()  # a bad variable stops here: ConfigError names it
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=str(INSTANCE_PATH), instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_logging(config.log_format)  # first: what the set-up logs comes out formatted too
     register_config(app, config, overrides or {})
@@ -51,7 +54,7 @@ def shutdown(app: Flask) -> None:
 def register_config(app: Flask, config: ServerConfig, overrides: dict[str, object]) -> None:
     """The environment's settings, then ``overrides`` (tests: taken as they are, unchecked)."""
     app.config.update(
-        DATABASE_URL=config.database_url or f"sqlite:///{Path(app.instance_path) / 'ivr.sqlite3'}",
+        DATABASE_URL=database_url(config),
         TWILIO_AUTH_TOKEN=config.twilio_auth_token,
         MENUS_FILE=config.menus_file,
         VALIDATE_SIGNATURES=config.validate_signatures,
@@ -66,6 +69,11 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
+
+
+def database_url(config: ServerConfig) -> str:
+    """``DATABASE_URL``, or SQLite in the instance folder."""
+    return config.database_url or f"sqlite:///{INSTANCE_PATH / 'ivr.sqlite3'}"
 
 
 def _clock(frozen: datetime | None) -> Callable[[], datetime]:

@@ -137,6 +137,20 @@ def _count_failure(session: Session, account_id: int, now: datetime) -> None:
     )
 
 
+def unlock(session: Session, username: str, *, now: datetime) -> bool:
+    """Clears the account's failed logins and lock (someone else's wrong passwords need not
+    keep its admin out for ``LOCK_DURATION``); True if it was locked. Raises ``AccountError``
+    for a name no admin has."""
+    name = username.strip().lower()
+    account = session.scalar(select(AdminAccount).where(AdminAccount.username == name))
+    if account is None:
+        raise AccountError(f"no admin is named {name[:USERNAME_LENGTH]!r}")
+    was_locked = account.locked_until is not None and account.locked_until > now
+    session.execute(update(AdminAccount).where(AdminAccount.id == account.id)
+                    .values(failed_logins=0, locked_until=None))
+    return was_locked
+
+
 def bcrypt_cost(password_hash: str) -> int:
     return int(password_hash.split("$")[2])
 

@@ -1,4 +1,5 @@
-"""``flask --app app admins create USERNAME [--password-stdin]`` and ``admins rollup``."""
+"""``flask --app app admins create USERNAME [--password-stdin]``, ``admins unlock USERNAME``
+and ``admins rollup``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from admin.accounts import AccountError, create_admin, password_problem
+from admin.accounts import AccountError, create_admin, password_problem, unlock
 from admin.rollups import roll_up
 from auth.models import utc_now
 from database.flask_ext import get_db
@@ -51,6 +52,23 @@ def _checked(value: str, username: str) -> str:
     if problem is not None:
         raise click.BadParameter(problem)
     return value
+
+
+@admins_cli.command("unlock")
+@click.argument("username")
+@with_appcontext
+def unlock_command(username: str) -> None:
+    """Clear the failed logins and the lock of the admin USERNAME."""
+    try:
+        with get_db().transaction() as session:
+            was_locked = unlock(session, username, now=current_app.config["CLOCK"]())
+    except AccountError as error:
+        fail([str(error)])
+    except SQLAlchemyError as error:
+        fail([database_problem(error)])
+    name = username.strip().lower()
+    click.echo(f"admin {name!r} unlocked" if was_locked
+               else f"admin {name!r} was not locked; its failed logins are cleared")
 
 
 @admins_cli.command("rollup")

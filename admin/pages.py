@@ -22,6 +22,7 @@ from admin.reports import (
 from ivr.calls.models import Call
 from ivr.menu import Menu
 from ivr.menu.schema import TicketStatusNode, TransferNode
+from ivr.replay import ReplayResult
 
 TRANSFER_RESULTS = (ANSWERED, "busy", "no-answer", "failed", "canceled", CLOSED)
 RESULT_NAMES = {ANSWERED: "answered", "busy": "busy", "no-answer": "no answer",
@@ -187,3 +188,20 @@ def menu_changes(old: Menu, new: Menu) -> dict[str, list[str]]:
         "changed": sorted(name for name in set(before) & set(after)
                           if before[name] != after[name]),
     }
+
+
+@dataclass(frozen=True)
+class ReplayRow:
+    """A recorded call that the edit would end elsewhere, as ``menus diff`` lines it up (the
+    ends' numbers masked, as everywhere in the console)."""
+
+    call_sid: str
+    old_end: str
+    new_end: str
+    gone: str  # nodes the call reached that the edit removes
+
+
+def replay_rows(results: list[ReplayResult]) -> list[ReplayRow]:
+    return [ReplayRow(result.call_sid, mask_text(str(result.old)), mask_text(str(result.new)),
+                      ", ".join(result.gone))
+            for result in results if result.differs]

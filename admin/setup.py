@@ -50,15 +50,31 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+CONSOLE_NEEDS_KEY = (
+    "SECRET_KEY: required once an admin account exists (it signs the /admin/ session cookie): "
+    "set it to at least 32 random characters, "
+    "e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+
+
 def require_secret_key(app: Flask) -> None:
     """Raises ``ConfigError`` when an admin exists and ``SECRET_KEY`` is not set: the console's
     sessions could not be signed (and a key made up at start would differ between workers)."""
     if app.config.get("SECRET_KEY"):
         return
     if admins_exist(app.extensions["database"]):
-        raise ConfigError(["SECRET_KEY: required once an admin account exists (it signs the "
-                           "/admin/ session cookie): set it to at least 32 random characters, "
-                           "e.g. python -c 'import secrets; print(secrets.token_hex(32))'"])
+        raise ConfigError([CONSOLE_NEEDS_KEY])
+
+
+def missing_secret_key(database_url: str, secret_key: str | None) -> str | None:
+    """``require_secret_key``'s check for gunicorn's master, before any worker starts: the
+    problem, or None. Its connection is closed again, so no worker inherits it."""
+    if secret_key:
+        return None
+    database = Database(database_url)
+    try:
+        return CONSOLE_NEEDS_KEY if admins_exist(database) else None
+    finally:
+        database.dispose()
 
 
 def admins_exist(database: Database) -> bool:

@@ -40,12 +40,14 @@ from admin.rollups import DAYS_PER_VISIT, roll_up
 from database.flask_ext import get_db, request_session
 from ivr.menu import Menu, MenuError
 from ivr.menu.loader import MAX_MENU_BYTES, load_menu
+from ivr.replay import replay_calls
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 PUBLIC_ENDPOINTS = frozenset({"admin.login"})
+REPLAYED_CALLS = 1000  # the last recorded calls a preview replays, as menus diff does
 CSP = ("default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
@@ -209,9 +211,22 @@ def preview() -> str | tuple[str, int]:
         return render_template("admin/preview.html", form=form, filename=filename,
                                problems=[str(p) for p in refused.problems]), 422
     diagram, problem = _diagram(lambda: render_svg(menu_graph(edited)))
+    served = _menu()
     return render_template("admin/preview.html", form=form, filename=filename, problems=[],
                            edited=edited, diagram=diagram, diagram_problem=problem,
-                           changes=pages.menu_changes(_menu(), edited))
+                           changes=pages.menu_changes(served, edited),
+                           **_replayed(served, edited))
+
+
+def _replayed(served: Menu, edited: Menu) -> dict[str, Any]:
+    """``menus diff``'s replay of the last recorded calls through the served and the edited
+    menu: only reads the recorded steps."""
+    try:
+        results = replay_calls(get_db(), served, edited, REPLAYED_CALLS)
+    except SQLAlchemyError:
+        log.exception("the preview's replay could not read the recorded calls")
+        return {"replay_problem": "The recorded calls could not be read: no replay this time."}
+    return {"replayed": len(results), "moved": pages.replay_rows(results)}
 
 
 def _check_upload(upload: FileStorage, filename: str) -> Menu:

@@ -17,8 +17,11 @@ from typing import Protocol
 
 from auth.documents import is_valid_cpf, normalize_document
 from ivr import engine
-from ivr.actions import Ask, Hangup, Outcome, Reply, Resume, Speech, say
+from ivr.actions import Ask, Hangup, Listen, Outcome, Reply, Resume, Speech, say
 from ivr.menu import Menu
+from ivr.speech.digits import spoken_digits
+from ivr.speech.heard import Heard
+from ivr.speech.menus import number_listen
 from ivr.state import CallState
 
 # The webhook endpoints of the login's steps.
@@ -60,21 +63,27 @@ class LoginAnswer(Protocol):
 
 
 def _ask(endpoint: str, state: CallState, speech: tuple[Speech, ...], timeout: int,
-         silences: int) -> Ask:
+         silences: int, listen: Listen | None = None) -> Ask:
     # No numDigits: '#' ends the entry at once, so a quick caller never waits for a timeout.
     return Ask(Resume(endpoint, state, (("q", str(silences)),)), speech, timeout=timeout,
-               num_digits=None, finish_on_key="#")
+               num_digits=None, finish_on_key="#", listen=listen)
 
 
 def ask_cpf(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (), silences: int = 0,
             again: bool = False) -> Reply:
+    """The CPF may also be said, digit by digit."""
     wording = menu.wording
-    text = wording.login_ask_cpf_again if again else wording.login_ask_cpf
-    return Reply(then=_ask(CPF_STEP, state, lead + say(text), CPF_TIMEOUT, silences))
+    listen = number_listen(menu)
+    if listen is None:
+        text = wording.login_ask_cpf_again if again else wording.login_ask_cpf
+    else:
+        text = wording.login_ask_cpf_again_spoken if again else wording.login_ask_cpf_spoken
+    return Reply(then=_ask(CPF_STEP, state, lead + say(text), CPF_TIMEOUT, silences, listen))
 
 
 def ask_password(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (),
                  silences: int = 0) -> Reply:
+    """Keypad only, whatever the line's speech setting: a password is never said aloud."""
     speech = lead + say(menu.wording.login_ask_password)
     return Reply(then=_ask(PASSWORD_STEP, state, speech, PASSWORD_TIMEOUT, silences))
 
@@ -118,6 +127,19 @@ def _silence(menu: Menu, state: CallState, silences: int,
     if silences >= MAX_SILENCES:
         return let_go(menu, state)
     return ask_again(say(menu.wording.login_silence), silences)
+
+
+def on_cpf_answer(menu: Menu, state: CallState, heard: Heard, silences: int
+                  ) -> Reply | Entered:
+    """Keys as ``on_cpf_keys``; else the digits said ("cinco dois nove..."). Words that are not
+    digits are asked again, like a silence (and like one, only once)."""
+    if heard.kind != "speech" or number_listen(menu) is None:
+        return on_cpf_keys(menu, state, heard.keys, silences)
+    digits = spoken_digits(heard.speech)
+    if digits is None:
+        return _silence(menu, state, silences, lambda lead, count: ask_cpf(
+            menu, state, say(menu.wording.login_not_understood), count, again=True))
+    return on_cpf_keys(menu, state, digits, silences)
 
 
 def on_cpf_keys(menu: Menu, state: CallState, keyed: str, silences: int) -> Reply | Entered:

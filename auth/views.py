@@ -15,7 +15,7 @@ from ivr.action_urls import call_state, query_counter
 from ivr.calls.steps import LOGIN_FAILED, LOGIN_OK
 from ivr.current import now, registry
 from ivr.menu import Menu
-from ivr.provider import Form, provider_webhook
+from ivr.provider import Form, answer_of, provider_webhook
 from ivr.respond import answer
 from ivr.state import CallState
 
@@ -50,7 +50,7 @@ def login(form: Form) -> Response:
 @provider_webhook
 def cpf(form: Form) -> Response:
     menu, state = _where()
-    keyed = flow.on_cpf_keys(menu, state, form.get("Digits", ""), _silences())
+    keyed = flow.on_cpf_answer(menu, state, answer_of(form), _silences())
     if not isinstance(keyed, flow.Entered):
         return answer(keyed, menu, state, secret=True)
     session = request_session()

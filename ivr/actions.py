@@ -34,6 +34,18 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class Listen:
+    """A prompt that also takes a spoken answer (``SpeechResult``), keys still ending it as
+    quickly as before."""
+
+    language: str
+    # Words and phrases the caller is likely to say, comma-separated, for the recogniser.
+    hints: str = ""
+    # Seconds of quiet that end a spoken answer; "auto": the provider's end-of-speech detection.
+    timeout: str = "auto"
+
+
+@dataclass(frozen=True)
 class Ask:
     """Play the speech while listening for keys, then post them to ``resume``.
 
@@ -48,6 +60,8 @@ class Ask:
     finish_on_key: str = ""
     # Extra seconds to keep listening after the prompt, before the inter-digit timeout applies.
     listen_after: int = 0
+    # Also listen for speech; None: keys only (a password, say).
+    listen: Listen | None = None
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,11 @@ def tree_lines(menu: Menu) -> list[str]:
             extra = f", or {entry.digits} digits → {entry.goto}" if entry else ""
             lines.append(f"{label}{lock}: menu{extra}")
             for key, option in node.options.items():
+                first = len(lines)
                 walk(option.goto, key, depth + 1)
+                if option.synonyms:  # what a caller may say instead (docs/rules.md#speech)
+                    said = ", ".join(f'"{synonym}"' for synonym in option.synonyms)
+                    lines[first] += f" (or say {said})"
             if entry:
                 walk(entry.goto, f"{entry.digits} digits", depth + 1)
         elif isinstance(node, TransferNode):
@@ -128,7 +132,8 @@ def tree_lines(menu: Menu) -> list[str]:
             lines.append(f"{label}{lock}: ticket status")
 
     lines.append(f"menu version {menu.version}; '{settings.repeat_key}' repeats, "
-                 f"'{settings.main_menu_key}' goes back to the main menu")
+                 f"'{settings.main_menu_key}' goes back to the main menu; speech "
+                 + ("on" if settings.speech.enabled else "off"))
     walk(settings.main_menu, "", 0)
     for name in menu.spec.nodes:
         if name not in seen:

@@ -33,6 +33,10 @@ from ivr.menu.schema import (
     VoicemailNode,
 )
 from ivr.schedule import describe_next_opening, next_opening, status_at
+from ivr.speech.digits import spoken_digits
+from ivr.speech.heard import Heard
+from ivr.speech.matching import Choice, Chosen, Unsure, decide
+from ivr.speech.menus import vocabulary
 from ivr.state import CallState
 
 # Webhook endpoints the provider is sent back to (Flask endpoint names, resolved by the views).
@@ -130,6 +134,51 @@ def on_keys(
     if entry and len(keys) == entry.digits and keys.isdigit():
         return enter(menu, state.at(entry.goto).with_entry(keys), now, ctx)
     return _retry(menu, node, state.bump_invalid(), now, ctx, silence=False)
+
+
+def on_answer(
+    menu: Menu, state: CallState, heard: Heard, now: datetime, ctx: CallContext
+) -> Reply:
+    """The caller keyed or said something (or nothing) at the menu ``state.node``. A key always
+    wins; words are digits ("dois", a ticket number said aloud) or name an option."""
+    node = menu.node(state.node)
+    spoken = vocabulary(menu, state.node) if heard.kind == "speech" else None
+    if spoken is None or not isinstance(node, MenuNode):
+        return on_keys(menu, state, heard.keys, now, ctx)
+    digits = spoken_digits(heard.speech)
+    if digits is not None:
+        return on_keys(menu, state, digits, now, ctx)
+    decision = decide(spoken.choices, heard.speech, heard.confidence,
+                      menu.settings.speech.min_confidence)
+    if isinstance(decision, Chosen):
+        path = spoken.paths.get(decision.choice.key)
+        if path is not None:
+            return jump(menu, state, path, now, ctx)
+        return on_keys(menu, state, decision.choice.key, now, ctx)
+    if isinstance(decision, Unsure):
+        return _retry(menu, node, state.bump_invalid(), now, ctx, silence=False,
+                      message=_offer(menu, decision.closest))
+    return _retry(menu, node, state.bump_invalid(), now, ctx, silence=False)
+
+
+def jump(menu: Menu, state: CallState, path: tuple[str, ...], now: datetime,
+         ctx: CallContext) -> Reply:
+    """Straight down ``path`` (a spoken option of a menu below this one), with every login and
+    hours check of the way: a login that any node on the path asks for comes first."""
+    arrived = state
+    for name in path:
+        arrived = arrived.at(name)
+    on_the_way = (menu.node(name) for name in path[:-1])
+    if any(node is not None and node.auth for node in on_the_way) and not ctx.is_logged_in():
+        target = menu.node(arrived.node)
+        if isinstance(target, TransferNode) and not is_open(menu, target, now):
+            return closed(menu, target, arrived, now, ctx)
+        return Reply(then=Redirect(Resume(LOGIN, arrived)))
+    return enter(menu, arrived, now, ctx)
+
+
+def _offer(menu: Menu, closest: tuple[Choice, ...]) -> str:
+    return menu.wording.speech_unsure.format(options=" ou ".join(c.name for c in closest))
 
 
 def on_dial_result(
@@ -267,10 +316,11 @@ def prompt_speech(prompt: Prompt | None) -> tuple[Speech, ...]:
 
 
 def _retry(
-    menu: Menu, node: MenuNode, state: CallState, now: datetime, ctx: CallContext, *, silence: bool
+    menu: Menu, node: MenuNode, state: CallState, now: datetime, ctx: CallContext, *,
+    silence: bool, message: str = "",
 ) -> Reply:
     retries = menu.settings.retries
-    message = retries.silence if silence else retries.invalid
+    message = message or (retries.silence if silence else retries.invalid)
     limit = (node.max_silence or retries.max_silence) if silence else \
         (node.max_invalid or retries.max_invalid)
     count = state.silence if silence else state.invalid
@@ -283,9 +333,12 @@ def _retry(
 def _ask(menu: Menu, node: MenuNode, state: CallState, speech: tuple[Speech, ...]) -> Ask:
     timeout = node.timeout or menu.settings.retries.timeout
     entry = node.direct_entry
+    spoken = vocabulary(menu, state.node)
+    listen = spoken.listen if spoken is not None else None
     if entry is None:
         # One key decides; '#' and '*' come through as keys rather than ending the input.
-        return Ask(Resume(STEP, state), speech, timeout=timeout, num_digits=1, finish_on_key="")
+        return Ask(Resume(STEP, state), speech, timeout=timeout, num_digits=1, finish_on_key="",
+                   listen=listen)
     # Direct entry: the short inter-digit timeout lets a single key through after a brief
     # pause while a full number can be keyed over the prompt; '#' ends a number at once.
     # The pause after the prompt keeps the caller's time to start keying as long as elsewhere.
@@ -296,6 +349,7 @@ def _ask(menu: Menu, node: MenuNode, state: CallState, speech: tuple[Speech, ...
         num_digits=entry.digits,
         finish_on_key="#",
         listen_after=max(timeout - entry.inter_digit_timeout, 0),
+        listen=listen,
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
-from ivr.actions import Ask, Reply, Resume, Speech
+from ivr.actions import Ask, Listen, Reply, Resume, Speech
 from ivr.state import CallState
 from ivr.twiml import UrlFor, Voice, build
 
@@ -73,23 +73,23 @@ def fill_ask(reply: Reply, voice: Voice, url_for: UrlFor) -> str | None:
     values.append(url)  # index -1: _URL_SLOT
     shape = tuple((item.pause, item.audio_url, not item.text) for item in speech)
     template = template_for(shape, ask.timeout, ask.num_digits, ask.finish_on_key,
-                            ask.listen_after, voice)
+                            ask.listen_after, voice, ask.listen)
     return template.fill(values) if template is not None else None
 
 
 @lru_cache(maxsize=1024)
 def template_for(shape: tuple[tuple[int, str, bool], ...], timeout: int,
                  num_digits: int | None, finish_on_key: str, listen_after: int,
-                 voice: Voice) -> Template | None:
+                 voice: Voice, listen: Listen | None = None) -> Template | None:
     """The shape's template, or None when it cannot be trusted (a marker in the voice's name,
     say)."""
     def ask_with(text_of: Callable[[int], str]) -> Ask:
-        speech = tuple(
+        items = tuple(
             Speech(text="" if no_text else text_of(index), audio_url=audio_url, pause=pause)
             for index, (pause, audio_url, no_text) in enumerate(shape)
         )
-        return Ask(Resume("", _NO_STATE), speech, timeout, num_digits, finish_on_key,
-                   listen_after)
+        return Ask(Resume("", _NO_STATE), items, timeout, num_digits, finish_on_key,
+                   listen_after, listen)
 
     document = build(Reply(then=ask_with(lambda index: f"{_MARK}{index}{_MARK}")), voice,
                      lambda _resume: f"{_MARK}{_URL_SLOT}{_MARK}")

@@ -10,7 +10,7 @@ import base64
 import hmac
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -18,6 +18,7 @@ from flask import Flask, Response, current_app, g, request
 from twilio.request_validator import HMAC_SHA1, RequestValidator, get_signature_algorithm
 
 from ivr.form_fields import parse_pairs
+from ivr.speech.heard import Heard, heard
 from telemetry.logs import CALL_SID_KEY
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,12 @@ def provider_webhook(view: Callable[..., Response]) -> Callable[..., Response]:
 
 def forbidden() -> Response:
     return Response("Forbidden\n", status=403, mimetype="text/plain")
+
+
+def answer_of(form: Mapping[str, str]) -> Heard:
+    """What the caller keyed (``Digits``) or said (``SpeechResult``, ``Confidence``) at a
+    ``<Gather>``."""
+    return heard(form.get("Digits"), form.get("SpeechResult"), form.get("Confidence"))
 
 
 def caller_number(value: str | None) -> str | None:

@@ -31,6 +31,7 @@ from ivr import engine
 from ivr.actions import Ask, Dial, Hangup, Outcome, Record, Redirect, Reply, Resume
 from ivr.calls.steps import ERROR, LOGIN_OK
 from ivr.menu import Menu
+from ivr.speech.heard import Heard
 from ivr.state import CallState
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class RecordedStep:
     result: str | None = None
     outcome: str | None = None
     outcome_detail: str | None = None
+    said: str | None = None  # words said instead of keys (docs/rules.md#speech)
+    confidence: float | None = None
 
     @property
     def in_dialogue(self) -> bool:
@@ -188,7 +191,10 @@ class _Replay:
         self.next += 1
         self.now = step.at
         if isinstance(then, Ask):
-            return engine.on_keys(self.menu, state, step.replayed_keys(), self.now, self.context)
+            # Words said are matched again, against this menu's synonyms.
+            heard = Heard(keys=step.replayed_keys(), speech=step.said or "",
+                          confidence=step.confidence)
+            return engine.on_answer(self.menu, state, heard, self.now, self.context)
         if isinstance(then, Dial):
             return engine.on_dial_result(self.menu, state, step.result, self.now, self.context)
         return engine.on_recording(self.menu, state, None)

@@ -10,10 +10,11 @@ from ivr.action_urls import resume_url
 from ivr.actions import Reply
 from ivr.calls.events import CallStarted, CallStepped, StepTaken
 from ivr.calls.recorder import CallRecorder
-from ivr.calls.steps import MAX_KEY_COUNT, input_kind, kept_keys, reached
+from ivr.calls.steps import MAX_KEY_COUNT, kept_keys, kept_speech, reached
 from ivr.menu import Menu
-from ivr.provider import caller_number
+from ivr.provider import answer_of, caller_number
 from ivr.rendering import render
+from ivr.speech.digits import spoken_digits
 from ivr.state import CallState
 from ivr.twiml import voice_of
 from telemetry.metrics import count_transfer
@@ -57,15 +58,20 @@ def record_step(records: CallRecorder, app: Flask, reply: Reply, state: CallStat
                              caller_number(form.get("To")), None)
         records.record(CallStepped(call_sid, here.path, here.node, reply.outcome, moment,
                                    caller))
-    digits: str = form.get("Digits", "")
+    heard = answer_of(form)
+    digits, said = heard.keys, None
+    if heard.kind == "speech":
+        # Digits said are kept as keyed ones are; other words, for replay to match them again.
+        digits = spoken_digits(heard.speech) or ""
+        said = None if digits else kept_speech(heard.speech, secret)
     outcome = reply.outcome
     records.record(StepTaken(
         call_sid, time.time_ns() // 1000, moment, request.endpoint or "",
         state.node if state is not None else "",
-        input_kind(digits, form.get("SpeechResult", "")), kept_keys(digits, secret),
-        min(len(digits), MAX_KEY_COUNT), result,
+        heard.kind, kept_keys(digits, secret), min(len(digits), MAX_KEY_COUNT), result,
         outcome.kind if outcome is not None else None,
         outcome.detail[:255] if outcome is not None else None,
+        said, heard.confidence if said is not None else None,
     ))
 
 

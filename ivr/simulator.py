@@ -160,7 +160,8 @@ class Interactive:
 
     def keys(self) -> str | None:
         try:
-            return str(click.prompt("  keys (Enter = silence)", default="", show_default=False))
+            return str(click.prompt("  keys, or words to say (Enter = silence)", default="",
+                                    show_default=False))
         except click.Abort:
             return None
 
@@ -204,6 +205,15 @@ def keyed(gather: ET.Element, keys: str) -> str:
     return keys[:int(limit)] if limit.isdigit() else keys
 
 
+def answer_fields(gather: ET.Element, typed: str) -> dict[str, str]:
+    """What the provider would post for ``typed``: words (anything with a letter), where the
+    prompt listens for speech, as a confident transcription; else the keys."""
+    if "speech" in gather.attrib.get("input", "") and any(c.isalpha() for c in typed):
+        return {"SpeechResult": typed, "Confidence": "0.9"}
+    digits = keyed(gather, typed)
+    return {"Digits": digits} if digits else {}
+
+
 def place_call(line: Line, caller: Caller, number: str) -> bool:
     """One call from the first webhook to the status callback. True when every answer was
     good (no HTTP error, no apology of a failure)."""
@@ -237,12 +247,12 @@ def _follow(document: ET.Element, caller: Caller) -> tuple[str, dict[str, str]] 
         elif verb.tag == "Gather":
             for inner in verb:
                 _hear(inner, caller)
-            keys = caller.keys()
-            if keys is None:
+            typed = caller.keys()
+            if typed is None:
                 return None
-            digits = keyed(verb, keys)
-            if digits:
-                return verb.attrib["action"], {"Digits": digits}
+            fields = answer_fields(verb, typed)
+            if fields:
+                return verb.attrib["action"], fields
             # Silence: the provider goes on to the next verb (the app's Redirect).
         elif verb.tag == "Dial":
             target = " ".join((noun.text or "").strip() for noun in verb) or (verb.text or "")

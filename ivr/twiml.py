@@ -72,13 +72,19 @@ def _gather(
     response: VoiceResponse, ask: Ask, speech: tuple[Speech, ...], voice: Voice, url_for: UrlFor
 ) -> None:
     action = url_for(ask.resume)
+    listen = ask.listen
+    # Keys keep their own limits (timeout, numDigits, finishOnKey) whatever speech adds: the
+    # provider ends a spoken answer by speechTimeout, a keyed one as before.
     gather = response.gather(
         action=action,
         method="POST",
-        input="dtmf",
+        input="dtmf speech" if listen else "dtmf",
         timeout=ask.timeout,
         num_digits=ask.num_digits,
         finish_on_key=ask.finish_on_key,
+        language=listen.language if listen else None,
+        hints=(listen.hints or None) if listen else None,
+        speech_timeout=listen.timeout if listen else None,
     )
     _speak(gather, speech, voice)
     if ask.listen_after:

@@ -21,7 +21,7 @@ from ivr.calls.store import complete_call
 from ivr.current import now, recorder, registry
 from ivr.menu import Menu
 from ivr.menu.schema import TransferNode
-from ivr.provider import Form, caller_number, provider_webhook
+from ivr.provider import Form, answer_of, caller_number, provider_webhook
 from ivr.respond import answer
 from ivr.state import CallState
 from telemetry.metrics import count_transfer, transfer_outcome
@@ -64,8 +64,8 @@ def _step(form: Form, handle: Callable[[Menu, CallState], Reply],
 @bp.post("/voice/step")
 @provider_webhook
 def step(form: Form) -> Response:
-    return _step(form, lambda menu, state: engine.on_keys(
-        menu, state, form.get("Digits"), now(), call_context()))
+    return _step(form, lambda menu, state: engine.on_answer(
+        menu, state, answer_of(form), now(), call_context()))
 
 
 @bp.post("/voice/dialed")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,9 +17,10 @@ from sqlalchemy import select
 
 from admin.accounts import MAX_FAILURES
 from admin.models import AdminAccount, AdminLogin
+from admin.setup import CONSOLE_NEEDS_KEY
 from app import create_app, shutdown
 from config import ConfigError
-from tests.conftest import AUTH_TOKEN, Clock
+from tests.conftest import AUTH_TOKEN, ROOT, Clock
 from tests.conftest_admin import (  # noqa: F401 - fixtures
     ADMIN,
     PASSWORD,
@@ -27,6 +31,7 @@ from tests.conftest_admin import (  # noqa: F401 - fixtures
     csrf_token,
     log_in,
 )
+from tests.server import free_port
 
 
 def accounts(app: Flask) -> list[AdminAccount]:
@@ -107,6 +112,22 @@ def test_the_app_refuses_to_start_without_secret_key_once_an_admin_exists(
     shutdown(create_app({**settings, "SECRET_KEY": SECRET}))
 
 
+def test_gunicorn_refuses_in_one_line_before_any_worker_starts(
+        database_url: str, clock: Clock, app: Flask) -> None:
+    add_admin(app.extensions["database"], clock)
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"SECRET_KEY", "PUBLIC_BASE_URL", "GUNICORN_CMD_ARGS"}}
+    env.update(DATABASE_URL=database_url, TWILIO_AUTH_TOKEN=AUTH_TOKEN, GUNICORN_WORKERS="1",
+               GUNICORN_BIND=f"127.0.0.1:{free_port()}", PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert done.stderr.splitlines()[-1] == f"Error: {CONSOLE_NEEDS_KEY}"
+    assert "Traceback" not in output and "Booting worker" not in output
+
+
 def test_a_short_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from config import ServerConfig
 
@@ -178,6 +199,27 @@ def test_ten_failures_lock_the_account_even_for_the_right_password(
     clock.moment += timedelta(minutes=16)
     assert log_in(client) == 302  # the lock ran out
     assert accounts(console)[0].failed_logins == 0
+
+
+def test_admins_unlock_lets_a_locked_out_admin_in_at_once(console: Flask) -> None:
+    client = console.test_client()
+    for _ in range(MAX_FAILURES):
+        assert log_in(client, password="not the password") == 401
+    assert log_in(client) == 401  # locked for 15 minutes
+    runner = console.test_cli_runner()
+
+    result = runner.invoke(args=["admins", "unlock", " Ana "])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"admin {ADMIN!r} unlocked\n"
+    [account] = accounts(console)
+    assert (account.locked_until, account.failed_logins) == (None, 0)
+    assert log_in(client) == 302  # the right password works again, no wait
+
+    again = runner.invoke(args=["admins", "unlock", ADMIN])
+    assert again.exit_code == 0 and "was not locked" in again.stdout
+    unknown = runner.invoke(args=["admins", "unlock", "nobody"])
+    assert unknown.exit_code == 1
+    assert unknown.stderr == "no admin is named 'nobody'\n"
 
 
 def test_the_lock_is_in_the_database_for_every_instance(

@@ -14,10 +14,12 @@ import pytest
 from admin.accounts import create_admin
 from admin.reports import parse_period, totals
 from ivr.menu import MenuError, load_menu
-from tests.admin_calls import EXPECTED_CALLS, EXPECTED_FUNNEL, make_calls
+from ivr.replay import replay_calls
+from tests.admin_calls import EXPECTED_CALLS, EXPECTED_FUNNEL, make_calls, sid
 from tests.conftest import OPEN_HOURS, ROOT
 from tests.conftest_admin import ADMIN, PASSWORD, SECRET
 from tests.e2e import LiveServer, live_server
+from tests.menu_edits import edited_menu, move_option
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -145,7 +147,25 @@ def test_preview_a_broken_then_a_good_edit(page: Page, tmp_path: Path) -> None:
     expect(page.locator("#result h2")).to_contain_text("good.yaml: OK")
     expect(page.locator("#result")).to_contain_text("changed: principal")
     expect(page.locator("#diagram svg")).to_be_visible()
+    expect(page.locator("#moved-count")).to_have_text("0")  # a label's change moves no call
     shot(page, "preview-good")
+
+
+def test_preview_replays_the_calls_made(page: Page, live: LiveServer, tmp_path: Path) -> None:
+    """Moving the registration option to 8: the two callers who pressed 7 would end elsewhere,
+    as ``menus diff`` says of the same two files."""
+    moved = edited_menu(tmp_path / "moved.yaml", move_option("principal", "7", "8"))
+    results = replay_calls(live.database, load_menu(ROOT / "menus.yaml"), load_menu(moved))
+    page.goto("/admin/preview")
+    page.set_input_files("input[type=file]", str(moved))
+    page.click("main button[type=submit]")
+    expect(page.locator("#replayed-count")).to_have_text(str(len(results)))
+    expect(page.locator("#moved-count")).to_have_text("2")
+    expect(page.locator("#replay-moved td.mono:first-child")).to_have_text(
+        [result.call_sid for result in results if result.differs])
+    expect(page.locator("#replay-moved tr", has_text=sid(1)).locator("td").nth(2)).to_have_text(
+        "dead_end principal")
+    shot(page, "preview-replay")
 
 
 def test_logging_out(page: Page, live: LiveServer) -> None:

@@ -15,6 +15,7 @@ from markupsafe import escape
 from sqlalchemy import delete, select
 
 from admin.facts import call_facts
+from admin.masking import mask_text
 from admin.models import RolledDay
 from admin.reports import caller_logins, parse_period, totals
 from admin.rollups import roll_up
@@ -31,6 +32,7 @@ from tests.admin_calls import (
 )
 from tests.conftest import ROOT, Clock, SignedClient
 from tests.conftest_admin import browser_fixture, console_fixture, csrf_token  # noqa: F401
+from tests.menu_edits import edited_menu, move_option
 from tests.schema import schema_differences
 
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -245,6 +247,39 @@ def test_preview_of_a_good_edit_shows_its_diagram_and_changes(
     assert b"added: aviso; removed: none; changed: suporte" in page
     assert b"<svg" in page and b">aviso" in page
     assert menus_file.read_text() == shipped
+
+
+def replayed(page: bytes) -> tuple[str, list[str]]:
+    """The preview's replay: its count line, and each call listed as ``menus diff`` lines it."""
+    summary = f"{cell(page, 'replayed-count')} calls replayed, {cell(page, 'moved-count')} " \
+        "would end elsewhere"
+    if b'id="replay-moved"' not in page:
+        return summary, []
+    rows = table_rows(page, "replay-moved")[1:]
+    return summary, [f"{sid_}: {old} -> {new}" + (f" (no longer in the menu: {gone})" if gone
+                                                  else "") for sid_, old, new, gone in rows]
+
+
+@pytest.mark.usefixtures("calls_made")
+def test_preview_replays_the_recent_calls_as_menus_diff_does(
+        browser: FlaskClient, console: Flask, menus_file: Path, tmp_path: Path) -> None:
+    moved = edited_menu(tmp_path / "moved.yaml", move_option("principal", "7", "8"))
+    diff = console.test_cli_runner().invoke(args=["menus", "diff", str(menus_file), str(moved)])
+    assert diff.exit_code == 0, diff.output
+    *lines, summary = diff.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == [sid(1), sid(2)]  # the two to cadastro
+
+    status, page = upload(browser, moved.read_text())
+    assert status == 200, page
+    masked = [f"{call_sid}: {mask_text(ends)}" for call_sid, ends in
+              (line.split(": ", 1) for line in lines)]
+    assert replayed(page) == (summary, masked)
+    assert b"+55*******0007" in page and b"5511900000007" not in page  # masked
+
+    status, page = upload(browser, menus_file.read_text())  # an identical copy
+    assert status == 200, page
+    assert replayed(page) == (summary.replace(", 2 would", ", 0 would"), [])
+    assert menus_file.read_text() == (ROOT / "menus.yaml").read_text()  # nothing went live
 
 
 def test_preview_refuses_a_file_past_the_menu_limit(browser: FlaskClient) -> None:

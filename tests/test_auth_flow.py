@@ -67,7 +67,7 @@ def answered(status: LoginStatus, delay: int = 0, first_name: str | None = None)
 def test_the_login_starts_with_the_cpf() -> None:
     reply = flow.at_login(MENU, HEADING, TUESDAY_10H, logged_in=False)
     assert_asks(reply, flow.CPF_STEP)
-    assert texts(reply) == [WORDING.login_ask_cpf]
+    assert texts(reply) == [WORDING.login_ask_cpf_spoken]
 
 
 def test_a_call_already_logged_in_goes_on_without_a_word() -> None:
@@ -83,7 +83,7 @@ def test_the_repeat_key_asks_for_the_cpf_again_keeping_the_silences() -> None:
     reply = flow.on_cpf_keys(MENU, HEADING, " * ", silences=1)
     assert isinstance(reply, Reply)
     assert_asks(reply, flow.CPF_STEP, silences=1)
-    assert texts(reply) == [WORDING.login_ask_cpf]
+    assert texts(reply) == [WORDING.login_ask_cpf_spoken]
 
 
 def test_the_repeat_key_asks_for_the_password_again_keeping_the_silences() -> None:
@@ -102,7 +102,7 @@ def test_a_first_silence_at_the_cpf_prompt_is_counted_and_asked_again(keyed: str
     reply = flow.on_cpf_keys(MENU, HEADING, keyed, silences=0)
     assert isinstance(reply, Reply)
     assert_asks(reply, flow.CPF_STEP, silences=1)
-    assert texts(reply) == [WORDING.login_silence, WORDING.login_ask_cpf_again]
+    assert texts(reply) == [WORDING.login_silence, WORDING.login_ask_cpf_again_spoken]
 
 
 def test_a_first_silence_at_the_password_prompt_is_counted_and_asked_again() -> None:
@@ -143,7 +143,7 @@ def test_keys_at_the_password_prompt_come_back_as_keyed_and_never_in_a_repr() ->
 def test_a_password_with_no_cpf_pending_starts_the_login_over() -> None:
     reply = flow.start_over(MENU, HEADING)
     assert_asks(reply, flow.CPF_STEP)
-    assert texts(reply) == [WORDING.login_ask_cpf]
+    assert texts(reply) == [WORDING.login_ask_cpf_spoken]
 
 
 # --- failures ------------------------------------------------------------------------------------
@@ -155,20 +155,20 @@ def test_an_invalid_cpf_is_said_after_the_delay_and_the_cpf_asked_again() -> Non
     assert reply.speech == ()
     # The pause first: the renderer plays leading pauses before the Gather, out of keying's reach.
     assert heard(reply) == [Speech(pause=4), Speech(text=WORDING.login_invalid_cpf),
-                            Speech(text=WORDING.login_ask_cpf_again)]
+                            Speech(text=WORDING.login_ask_cpf_again_spoken)]
 
 
 def test_a_first_failure_has_no_delay() -> None:
     reply = flow.after_login(MENU, HEADING, TUESDAY_10H, answered("invalid_cpf"))
     assert heard(reply) == [Speech(text=WORDING.login_invalid_cpf),
-                            Speech(text=WORDING.login_ask_cpf_again)]
+                            Speech(text=WORDING.login_ask_cpf_again_spoken)]
 
 
 def test_a_wrong_password_is_said_after_the_delay_and_the_cpf_asked_again() -> None:
     reply = flow.after_login(MENU, HEADING, TUESDAY_10H, answered("failed", delay=2))
     assert_asks(reply, flow.CPF_STEP)
     assert heard(reply) == [Speech(pause=2), Speech(text=WORDING.login_failed),
-                            Speech(text=WORDING.login_ask_cpf_again)]
+                            Speech(text=WORDING.login_ask_cpf_again_spoken)]
 
 
 def test_a_locked_contact_sounds_exactly_like_a_wrong_password() -> None:

@@ -72,7 +72,8 @@ def voice_routes(app: Flask) -> list[str]:
 
 KNOWN_KEYS = ["CallSid", "Digits", "From", "To", "Caller", "Called", "CallStatus",
               "CallDuration", "DialCallStatus", "DialCallDuration", "RecordingUrl",
-              "RecordingDuration", "AccountSid", "Direction", "SpeechResult", "q", "s"]
+              "RecordingDuration", "AccountSid", "Direction", "SpeechResult", "Confidence",
+              "q", "s"]
 SIDS = ["CA" + c * 32 for c in "0123"]
 INTERESTING = ["", " ", "#", "*", "0", "1", "2", "7", "9", "12345678", "87654321", "1234567",
                MARIA_CPF, JOAO_CPF, MARIA_PASSWORD, "000000", "529.982.247-25",
@@ -80,7 +81,11 @@ INTERESTING = ["", " ", "#", "*", "0", "1", "2", "7", "9", "12345678", "87654321
                "answered", "-1", "1e9", "0x10", "²", "٣", "１２", "\x00", "\u202e", "🙂",
                "<Say>oi</Say>", "]]>", "&amp;", "%00", "Robert'); DROP TABLE calls;--",
                "+5511987654321", "sip:alice@example.com", "https://example.com/r.mp3",
-               "9" * 40, "99999999999999999999"]
+               "9" * 40, "99999999999999999999",
+               # Speech: transcriptions and the provider's confidence, well formed or not.
+               "financeiro", "Eu quero falar com o financeiro.", "cinco dois nove",
+               "um dois três quatro cinco meia sete oito", "repetir", "menu principal",
+               "quinhentos e vinte e nove", "0.93", "0.2", "1", "nan", "inf", "-0.5", "1e999"]
 
 keys = st.one_of(st.sampled_from(KNOWN_KEYS), st.text(max_size=20))
 values = st.one_of(
@@ -233,6 +238,37 @@ def test_signed_raw_bodies_never_break_a_webhook(
     assert b"Traceback" not in response.data
     if response.status_code == 403:
         return  # the server read the body differently from this test: judged unsigned
+    assert_answers_the_caller(path, response, routes)
+
+
+SPEECH = st.one_of(st.sampled_from(INTERESTING), st.text(max_size=400),
+                   st.lists(st.sampled_from(["cinco", "meia", "financeiro", "e", "boleto", "vinte",
+                                             "cento", "nota", "fiscal", "o", "2", "menu"]),
+                            max_size=60).map(" ".join))
+CONFIDENCE = st.one_of(st.none(), st.sampled_from(INTERESTING), st.text(max_size=12),
+                       st.floats(allow_nan=True, allow_infinity=True).map(repr))
+
+
+@FUZZ_SMALL
+@given(data=st.data())
+def test_every_webhook_takes_any_speech_result_and_confidence(
+    app: Flask, demo_data: None, clock: Clock, data: st.DataObject
+) -> None:
+    routes = voice_routes(app)
+    path = data.draw(st.sampled_from(routes), label="path")
+    query = data.draw(st.one_of(states.map(lambda s: "s=" + quote(s, safe="")), query_strings),
+                      label="query")
+    clock.moment = data.draw(st.sampled_from(MOMENTS), label="now")
+    extra = {"SpeechResult": data.draw(SPEECH, label="speech")}
+    confidence = data.draw(CONFIDENCE, label="confidence")
+    if confidence is not None:
+        extra["Confidence"] = confidence
+    if data.draw(st.booleans(), label="with digits"):
+        extra["Digits"] = data.draw(values, label="digits")
+    pairs = list(call_form(data.draw(st.sampled_from(SIDS)), **extra).items())
+    body = urlencode(pairs).encode()
+    assume(len(body) < 60_000)
+    response = signed_post(app, path, query, body, MultiDict(pairs))
     assert_answers_the_caller(path, response, routes)
 
 

@@ -187,6 +187,7 @@ KINDS = [
     pytest.param("prompt_moved_key.yaml", id="option-moved-prompt-left-behind"),
     pytest.param("built_prompt.yaml", id="built-prompt-needs-labels-and-intro"),
     pytest.param("placeholders.yaml", id="unknown-unfilled-or-malformed-placeholders"),
+    pytest.param("synonym_clash.yaml", id="synonym-of-two-options-of-one-menu"),
 ]
 
 
@@ -285,6 +286,15 @@ def test_show_prints_the_tree_with_the_team_chain(cli_app: Flask) -> None:
     assert "[login]" not in seven and "+5511900000007" in seven
     assert any("8 digits → consulta_chamado" in line for line in lines)
     assert any(line.startswith("atendente") for line in lines)  # reached only by giving up
+
+
+def test_show_lists_what_a_caller_may_say_for_each_option(cli_app: Flask) -> None:
+    result = run(cli_app, "show", str(ROOT / "menus.yaml"))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith("speech on")
+    line = next(line for line in lines if line.strip().startswith("2 → gestao_financeira"))
+    assert '(or say "financeiro", "gestão financeira", "boleto"' in line
 
 
 def test_show_of_a_bad_file_lists_its_problems(cli_app: Flask) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr.actions import Ask, Reply, Resume, Speech
+from ivr.actions import Ask, Listen, Reply, Resume, Speech
 from ivr.menu.loader import load_menu
 from ivr.prompt_templates import _MARK, template_for
 from ivr.rendering import render
@@ -38,6 +38,10 @@ asks = st.builds(
     num_digits=st.one_of(st.none(), st.integers(1, 8)),
     finish_on_key=st.one_of(st.sampled_from(["", "#", "*"]), slot_like),
     listen_after=st.sampled_from([0, 2]),
+    listen=st.one_of(st.none(), st.builds(
+        Listen, language=st.one_of(st.just("pt-BR"), slot_like),
+        hints=st.one_of(st.just(""), any_text, slot_like),
+        timeout=st.sampled_from(["auto", "3"]))),
 )
 voices = st.one_of(st.just(Voice("Polly.Camila", "pt-BR")),
                    st.builds(Voice, name=st.one_of(markup, slot_like),

@@ -10,9 +10,11 @@ from datetime import datetime
 from typing import Literal
 
 from ivr import engine
-from ivr.actions import Ask, Dial, Outcome, Record, Reply, Resume, Speech, say
+from ivr.actions import Ask, Dial, Listen, Outcome, Record, Reply, Resume, Speech, say
 from ivr.menu import Menu
 from ivr.menu.schema import TransferNode
+from ivr.speech.heard import Heard
+from ivr.speech.menus import Words, dialogue_vocabulary, key_said, number_listen
 from ivr.state import CallState
 from tickets import deadlines, speech
 from tickets.lookup import TicketView
@@ -45,6 +47,34 @@ CONFIRM_KEY = "1"
 RECORD_KEY = "1"
 _CHANGE_KEYS: dict[str, Change] = {"2": "accept", "3": "postpone", "4": "reject"}
 CHANGES: tuple[Change, ...] = ("accept", "postpone", "reject")
+_KEY_OF: dict[Change, str] = {change: key for key, change in _CHANGE_KEYS.items()}
+
+# What a caller may say for those keys (docs/rules.md#speech), and how they are offered back.
+ACTION_WORDS: Words = (
+    (SPECIALIST_KEY, "falar com o especialista",
+     ("especialista", "falar com o especialista", "responsável")),
+    (_KEY_OF["accept"], "aceitar a solução", ("aceitar", "aceito", "aceitar a solução")),
+    (_KEY_OF["postpone"], "prorrogar o prazo",
+     ("prorrogar", "prorrogação", "mais prazo", "adiar")),
+    (_KEY_OF["reject"], "recusar a solução", ("recusar", "recuso", "não aceito", "rejeitar")),
+)
+CONFIRM_WORDS: Words = ((CONFIRM_KEY, "confirmar", ("confirmar", "confirmo", "sim")),)
+OFFER_WORDS: Words = ((RECORD_KEY, "gravar uma mensagem",
+                       ("gravar", "gravar mensagem", "deixar mensagem", "recado")),)
+
+
+def listen_for(menu: Menu, words: Words) -> Listen | None:
+    vocabulary = dialogue_vocabulary(menu, words)
+    return vocabulary.listen if vocabulary is not None else None
+
+
+def key_answered(menu: Menu, words: Words, heard: Heard) -> str:
+    """The key pressed, or the key the words said amount to (``UNCLEAR``: none, an invalid key
+    wherever it arrives)."""
+    vocabulary = dialogue_vocabulary(menu, words) if heard.kind == "speech" else None
+    if vocabulary is None:
+        return heard.keys.strip()[:16]
+    return key_said(vocabulary, heard, menu.settings.speech.min_confidence)
 
 
 def _params(**values: object) -> tuple[tuple[str, str], ...]:
@@ -59,7 +89,7 @@ def ask_number(menu: Menu, state: CallState, lead: tuple[Speech, ...] = (),
                misses: int = 0, silences: int = 0) -> Reply:
     ask = Ask(Resume(NUMBER, state.with_entry(""), _params(m=misses, q=silences)),
               lead + say(menu.wording.ticket_ask_number), timeout=_timeout(menu),
-              num_digits=NUMBER_DIGITS, finish_on_key="#")
+              num_digits=NUMBER_DIGITS, finish_on_key="#", listen=number_listen(menu))
     return Reply(then=ask)
 
 
@@ -89,7 +119,7 @@ def not_found(menu: Menu, state: CallState, now: datetime, misses: int) -> Reply
 def options(menu: Menu, ticket: AnyTicket, now: datetime) -> str:
     wording = menu.wording
     can = deadlines.choices(ticket, now)
-    keys = {change: key for key, change in _CHANGE_KEYS.items()}
+    keys = _KEY_OF
     lines = [wording.ticket_option_specialist.format(key=SPECIALIST_KEY)] \
         if can.leave_message.allowed else []
     if can.accept.allowed:
@@ -111,7 +141,8 @@ def ticket_menu(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
     body = speech.describe(ticket, now) if full else ()
     ask = Ask(Resume(ACTION, state, _params(i=invalid, q=silences)),
               lead + body + say(options(menu, ticket, now)),
-              timeout=_timeout(menu), num_digits=1, finish_on_key="")
+              timeout=_timeout(menu), num_digits=1, finish_on_key="",
+              listen=listen_for(menu, ACTION_WORDS))
     # Hearing a ticket is in the path (consulta_chamado), not an outcome.
     return Reply(then=ask, cacheable=False)
 
@@ -166,7 +197,8 @@ def ask_confirmation(menu: Menu, state: CallState, change: Change, version: int,
     ask = Ask(Resume(CONFIRM, state, _params(a=change, r=recording_url, v=version)),
               say(confirm_text(menu, change),
                   menu.wording.ticket_confirm_keys.format(key=CONFIRM_KEY)),
-              timeout=_timeout(menu), num_digits=1, finish_on_key="")
+              timeout=_timeout(menu), num_digits=1, finish_on_key="",
+              listen=listen_for(menu, CONFIRM_WORDS))
     return Reply(then=ask)
 
 
@@ -254,7 +286,7 @@ def to_team(menu: Menu, state: CallState, ticket: AnyTicket, now: datetime,
 def offer_message(menu: Menu, state: CallState, lead: tuple[Speech, ...]) -> Reply:
     offer = menu.wording.ticket_offer_message.format(key=RECORD_KEY)
     ask = Ask(Resume(OFFER, state), lead + say(offer), timeout=_timeout(menu),
-              num_digits=1, finish_on_key="")
+              num_digits=1, finish_on_key="", listen=listen_for(menu, OFFER_WORDS))
     return Reply(then=ask, outcome=Outcome("closed", f"specialist:{state.entry}"))
 
 

@@ -18,8 +18,10 @@ from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
 from ivr.calls.steps import TICKET_FOUND, TICKET_NOT_FOUND, dial_result
 from ivr.current import now, registry
 from ivr.menu import Menu
-from ivr.provider import Form, provider_webhook
+from ivr.provider import Form, answer_of, provider_webhook
 from ivr.respond import answer
+from ivr.speech.digits import spoken_digits
+from ivr.speech.menus import Words, number_listen
 from ivr.state import CallState
 from telemetry.metrics import count_transfer, transfer_outcome
 from tickets import flow, service
@@ -51,8 +53,9 @@ class Visit:
     def count(self, name: str) -> int:
         return query_counter(name)
 
-    def keys(self) -> str:
-        return self.form.get("Digits", "").strip()[:16]
+    def keys(self, words: Words) -> str:
+        """The key pressed, or what the words said amount to at a prompt offering ``words``."""
+        return flow.key_answered(self.menu, words, answer_of(self.form))
 
     def reply(self, reply: Reply, result: str | None = None) -> Response:
         if flow.records_message(reply) and self.ticket is not None and self.caller is not None:
@@ -118,15 +121,24 @@ def status(visit: Visit) -> Response:
                        TICKET_FOUND)
 
 
+def _entered(form: Form) -> str:
+    """The keys, or the digits said ("um dois três..."); words that are not digits count as
+    nothing entered."""
+    answer = answer_of(form)
+    if answer.kind == "speech" and number_listen(registry().current()) is not None:
+        return spoken_digits(answer.speech) or ""
+    return answer.keys.strip()[:16]
+
+
 def _keyed_number(form: Form, state: CallState) -> str:
-    keys = form.get("Digits", "").strip()
+    keys = _entered(form)
     return keys if service.is_ticket_number(keys) else ""
 
 
 @bp.post("/number")
 @ticket_webhook(_keyed_number)
 def number(visit: Visit) -> Response:
-    keys = visit.keys()
+    keys = _entered(visit.form)
     misses, silences = visit.count("m"), visit.count("q")
     settings = visit.menu.settings
     if not keys:
@@ -148,7 +160,8 @@ def number(visit: Visit) -> Response:
 def action(visit: Visit) -> Response:
     if visit.ticket is None:
         return _gone(visit)
-    return visit.reply(flow.on_action_key(visit.menu, visit.state, visit.ticket, visit.keys(),
+    return visit.reply(flow.on_action_key(visit.menu, visit.state, visit.ticket,
+                                          visit.keys(flow.ACTION_WORDS),
                                           now(), visit.count("i"), visit.count("q")))
 
 
@@ -159,7 +172,7 @@ def confirm(visit: Visit) -> Response:
     if ticket is None or visit.caller is None:
         return _gone(visit)
     change = query_value("a") or ""
-    keys = visit.keys()
+    keys = visit.keys(flow.CONFIRM_WORDS)
     wording = visit.menu.wording
     if change not in flow.CHANGES:
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, ticket, now(),
@@ -219,7 +232,7 @@ def reason(visit: Visit) -> Response:
 def offer(visit: Visit) -> Response:
     if visit.ticket is None:
         return _gone(visit)
-    if visit.keys() == flow.RECORD_KEY:
+    if visit.keys(flow.OFFER_WORDS) == flow.RECORD_KEY:
         return visit.reply(flow.leave_message(visit.menu, visit.state, visit.ticket))
     return visit.reply(flow.back_to_main(visit.menu, visit.state, now()))
 

@@ -57,6 +57,9 @@ class StepTaken(NamedTuple):
     result: str | None  # what replay cannot know: login_ok, ticket_not_found, busy...
     outcome: str | None  # the reply's outcome, as in the call record
     outcome_detail: str | None
+    # Words said (speech), for replay; never at a secret prompt nor with a number in them.
+    said: str | None = None
+    confidence: float | None = None  # the provider's, for the words said
 
 
 # What the recorder queues; completions are written at once.

@@ -38,7 +38,8 @@ def _call(call_sid: str, rows: list[CallStep]) -> RecordedCall:
         steps=tuple(
             RecordedStep(step=row.step, node=row.node, at=row.at, keys=row.keys,
                          key_count=row.key_count, result=row.result, outcome=row.outcome,
-                         outcome_detail=row.outcome_detail)
+                         outcome_detail=row.outcome_detail, said=row.said,
+                         confidence=row.confidence)
             for row in rows[first + 1:] if row.step != START_STEP
         ),
     )

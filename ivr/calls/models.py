@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import BigInteger, Float, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database.base import Base, UTCDateTime
@@ -64,3 +64,6 @@ class CallStep(Base):
     result: Mapped[str | None] = mapped_column(String(32))
     outcome: Mapped[str | None] = mapped_column(String(32))
     outcome_detail: Mapped[str | None] = mapped_column(String(255))
+    # Words said at a menu (docs/rules.md#speech), replayed against the menu's synonyms.
+    said: Mapped[str | None] = mapped_column(String(100))
+    confidence: Mapped[float | None] = mapped_column(Float)

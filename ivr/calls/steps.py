@@ -4,6 +4,7 @@ decisions, written by the recorder."""
 from __future__ import annotations
 
 from ivr.actions import Reply
+from ivr.speech.digits import mentions_number
 from ivr.state import CallState
 
 
@@ -40,11 +41,16 @@ def kept_keys(digits: str, secret: bool) -> str | None:
     return digits if len(digits) == 1 and not secret else None
 
 
-def input_kind(digits: str, speech: str) -> str:
-    """dtmf | speech | none: how the caller answered (a key always wins over speech)."""
-    if digits:
-        return "dtmf"
-    return "speech" if speech else "none"
+MAX_SAID = 100  # characters of a spoken answer kept for replay; a menu answer is a few words
+
+
+def kept_speech(speech: str, secret: bool) -> str | None:
+    """What a step keeps of the words said, for replay to match them again (against an edited
+    menu's synonyms): nothing at a ``secret`` prompt, and nothing that mentions a number (a CPF
+    said where a menu listened; digits said are kept as keys are, by ``kept_keys``)."""
+    if secret or not speech.strip() or mentions_number(speech):
+        return None
+    return speech[:MAX_SAID]
 
 
 def dial_result(status: str | None) -> str:

@@ -13,6 +13,7 @@ from ivr.menu.placeholders import LineValues, fill, line_values, map_texts, prob
 from ivr.menu.prompts import named_keys, plays_audio, prompt_parts
 from ivr.menu.schema import MenuFile, MenuNode, MessageNode, TransferNode
 from ivr.menu.yamlsource import YamlPath
+from ivr.speech.words import key_words
 
 PathProblem = tuple[YamlPath, str]
 
@@ -25,6 +26,7 @@ def check_menu(menu: MenuFile, broken: set[str] | None = None) -> list[PathProbl
     problems: list[PathProblem] = []
     problems += _check_references(menu, broken)
     problems += _check_keys(menu)
+    problems += _check_synonyms(menu)
     if not problems and not broken:
         # Graph checks only make sense once every reference resolves.
         problems += _check_reachable(menu)
@@ -113,6 +115,32 @@ def _check_keys(menu: MenuFile) -> list[PathProblem]:
                 ((*base, "direct_entry", "digits"),
                  "a 1-digit direct entry cannot be told apart from the single-key options")
             )
+    return problems
+
+
+def _check_synonyms(menu: MenuFile) -> list[PathProblem]:
+    """A spoken word must name one thing in a menu (docs/rules.md#speech): not two options, not
+    an option and the repeat or main-menu words. Compared as the matcher hears them (accents,
+    case, plurals and filler words aside)."""
+    problems: list[PathProblem] = []
+    speech = menu.settings.speech
+    commands = {key_words(said): "the repeat words" for said in speech.repeat}
+    commands |= {key_words(said): "the main-menu words" for said in speech.main_menu}
+    for name, node in menu.nodes.items():
+        if not isinstance(node, MenuNode):
+            continue
+        owners: dict[tuple[str, ...], str] = dict(commands)
+        for key, option in node.options.items():
+            for index, synonym in enumerate(option.synonyms):
+                path: YamlPath = ("nodes", name, "options", key, "synonyms", index)
+                words = key_words(synonym)
+                owner = owners.setdefault(words, f"option {key}")
+                if not words:
+                    problems.append((path, f"synonym '{synonym}' has only words said around a "
+                                           "request (o, de, quero...): it can never match"))
+                elif owner != f"option {key}":
+                    problems.append((path, f"synonym '{synonym}' of option {key} is also said "
+                                           f"for {owner} of this menu"))
     return problems
 
 

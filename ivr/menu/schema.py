@@ -107,6 +107,18 @@ class Retries(Strict):
     )
 
 
+class SpeechSettings(Strict):
+    """Spoken answers beside the keypad (docs/rules.md#speech)."""
+
+    enabled: bool = True
+    # Transcriptions the provider is less sure of than this are offered back, not acted on.
+    min_confidence: float = Field(0.5, ge=0, le=1)
+    repeat: list[Annotated[str, Field(min_length=1, max_length=100)]] = [
+        "repetir", "repita", "de novo", "ouvir novamente"]
+    main_menu: list[Annotated[str, Field(min_length=1, max_length=100)]] = [
+        "menu principal", "voltar ao início", "voltar ao menu"]
+
+
 class LineSettings(Strict):
     """The ``settings:`` block of menus.yaml: how the whole line speaks and behaves."""
 
@@ -121,6 +133,7 @@ class LineSettings(Strict):
     apology: str = "Desculpe, tivemos um problema."
     menu_changed: str = "Desculpe, nosso menu foi atualizado. Vamos recomeçar."
     teams: dict[Literal["cadastro", "educacional", "financas", "nfe"], str] = {}
+    speech: SpeechSettings = SpeechSettings()
 
     @field_validator("timezone")
     @classmethod

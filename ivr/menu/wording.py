@@ -59,6 +59,14 @@ class Wording(BaseModel):
     login_ask_cpf: str = sentence(
         "Para sua segurança, digite o seu CPF, somente os números, e tecle jogo da velha.")
     login_ask_cpf_again: str = sentence("Digite o seu CPF e tecle jogo da velha.")
+    # The same, when the line takes speech (settings.speech, docs/rules.md#speech).
+    login_ask_cpf_spoken: str = sentence(
+        "Para sua segurança, digite o seu CPF, somente os números, e tecle jogo da velha, "
+        "ou diga os números um a um.")
+    login_ask_cpf_again_spoken: str = sentence(
+        "Digite o seu CPF e tecle jogo da velha, ou diga os números um a um.")
+    # Words said at the CPF step that are not digits.
+    login_not_understood: str = sentence("Não entendemos os números.")
     login_ask_password: str = sentence(
         "Agora digite a sua senha do atendimento telefônico e tecle jogo da velha.")
     login_invalid_cpf: str = sentence("Este CPF não é válido.")
@@ -77,6 +85,10 @@ class Wording(BaseModel):
     login_registration_help: str = sentence(
         "Se precisar de ajuda com o seu cadastro, ligue para 4003-0015 e tecle "
         "{registration_key}.")
+
+    # A spoken answer the provider was unsure of, or that named two options: {options} is the
+    # two closest options ("Gestão Financeira ou Cadastro").
+    speech_unsure: str = sentence("Não entendi bem. Você quer {options}?", "options")
 
     # Ticket self-service (docs/rules.md#tickets). {key}: the ticket menu's own keys.
     ticket_ask_number: str = sentence("Digite os oito dígitos do número do chamado.")
