@@ -68,20 +68,22 @@ except ConfigError as error:
 
 def on_starting(server: Any) -> None:
     """Every bind gunicorn was given (this file's, ``-b``, ``GUNICORN_CMD_ARGS``) checked as
-    ``GUNICORN_BIND`` is above, before it listens; then ``SECRET_KEY``, required once an admin
-    exists: one line here rather than a traceback from every worker. Then the directory where
-    the workers' metrics meet (``telemetry.multiprocess``), set before any worker starts."""
+    ``GUNICORN_BIND`` is above, before it listens. Then the directory where the workers'
+    metrics meet (``telemetry.multiprocess``): before anything here imports prometheus_client,
+    which picks its multi-process mode on import, and the workers inherit it. Then
+    ``SECRET_KEY``, required once an admin exists: one line here rather than a traceback from
+    every worker."""
     for address in server.cfg.bind:
         if (exposed := _exposed(address)) is not None:
             raise SystemExit(f"Error: {exposed}")
+    from telemetry import multiprocess
+
+    multiprocess.prepare()
     from admin.setup import missing_secret_key
     from app import database_url
 
     if (missing := missing_secret_key(database_url(_app_config), _app_config.secret_key)):
         raise SystemExit(f"Error: {missing}")
-    from telemetry import multiprocess
-
-    multiprocess.prepare()
 
 
 def child_exit(server: object, worker: Any) -> None:

@@ -277,3 +277,14 @@ def test_the_metrics_directory_is_emptied_at_start_and_a_temporary_one_removed_a
     unusable.write_text("")
     with pytest.raises(SystemExit, match=r"PROMETHEUS_MULTIPROC_DIR: .* cannot be used"):
         multiprocess.prepare({"PROMETHEUS_MULTIPROC_DIR": str(unusable)})
+
+
+def test_without_a_directory_given_the_workers_still_sum(tmp_path: Path) -> None:
+    """gunicorn makes one: the workers are in multi-process mode (whose page has none of a
+    single process's own metrics, such as python_info)."""
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    with live_server(tmp_path) as server:
+        busy_transfer(server, 1)
+        body = server.server.get("/metrics").body.decode()
+    assert value(samples_of(body), "ivr_transfers_total", team="cadastro", outcome="busy") == 1
+    assert "python_info" not in body
