@@ -1,6 +1,7 @@
 # make run   - the server on the embedded default: SQLite, the shipped menus.yaml, demo data
 # make test  - the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
 # make lint  - ruff and mypy over the whole project (settings in pyproject.toml)
+# make cluster - the production layout on this machine (nginx, instances, PostgreSQL)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ export BCRYPT_ROUNDS ?= 12
 # The demo token is public: the demo server listens on this machine only.
 export GUNICORN_BIND ?= 127.0.0.1:8000
 
-.PHONY: run test lint bench call
+.PHONY: run test lint bench call cluster
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +40,8 @@ call: $(BIN)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask data import demo/demo-data.json
 	$(BIN)/flask call $(ARGS)
+
+# nginx on 127.0.0.1:$(PORT) (8080) in front of $(INSTANCES) (2) instances on DATABASE_URL
+# (PostgreSQL), in the foreground until Ctrl-C: scripts/cluster.py.
+cluster: $(BIN)/.installed
+	$(BIN)/python scripts/cluster.py

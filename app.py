@@ -19,6 +19,7 @@ from database.flask_ext import get_db
 from database.flask_ext import init_app as init_database
 from importer.sections import ImportSection
 from ivr.calls.recorder import CallRecorder
+from ivr.calls.spool import Spool, spool_directory
 from ivr.registry import MenuRegistry
 from privacy.rules import Erasure, Purge
 
@@ -98,7 +99,9 @@ def register_extensions(app: Flask) -> None:
     app.extensions["menu_registry"] = MenuRegistry(
         Path(str(app.config["MENUS_FILE"])), float(app.config["MENU_RELOAD_SECONDS"])
     )
-    app.extensions["call_recorder"] = CallRecorder(database)
+    spool = Path(str(app.config.get("CALL_SPOOL_DIR") or spool_directory(
+        Path(app.instance_path), str(app.config["DATABASE_URL"]))))
+    app.extensions["call_recorder"] = CallRecorder(database, spool=Spool(spool))
     app.extensions["import_sections"] = import_sections()
     app.extensions["purges"], app.extensions["erasures"] = privacy_rules()
     if app.config["PROXY_HOPS"]:
@@ -106,9 +109,11 @@ def register_extensions(app: Flask) -> None:
         # The client's address and scheme only: a host, port or prefix taken from a header
         # would let a request signed for another app of the provider account validate here.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    from ivr.fallback import install as install_fallback
     from ivr.provider import install
 
     install(app)
+    install_fallback(app)
 
 
 def import_sections() -> list[ImportSection]:

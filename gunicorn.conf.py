@@ -29,6 +29,9 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no acce
 # (in the call state) and recording URLs, which an access log must not keep.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
+# gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): the
+# instances of one machine would take it from each other, and nothing here uses it.
+control_socket_disable = True
 loglevel = _env.choice("GUNICORN_LOG_LEVEL", "info",
                        ("debug", "info", "warning", "error", "critical"))
 # gunicorn takes X-Forwarded-Proto, SCRIPT_NAME or PATH_INFO from no one (it would from any
@@ -118,6 +121,10 @@ def post_worker_init(worker: object) -> None:
     import sys
 
     sys.setswitchinterval(0.001)
+    # The call recorder's writer starts now: it writes what a killed worker left (its spool).
+    app = getattr(worker, "wsgi", None)
+    if app is not None and "call_recorder" in getattr(app, "extensions", {}):
+        app.extensions["call_recorder"].start()
 
 
 def worker_exit(server: object, worker: object) -> None:

@@ -79,8 +79,8 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A connection outside any transaction, for reads that change nothing: one round trip
-        a query on PostgreSQL (no BEGIN, no ROLLBACK).
+        """A connection outside any transaction, for reads and for the call records' one-statement
+        writes: one round trip a statement on PostgreSQL (no BEGIN, no COMMIT).
 
         Each thread keeps its reading Connection between requests: checking one out of the pool
         and back in cost as much as the ticket step's query itself (see ``scripts/bench.py``).
@@ -108,7 +108,8 @@ class Database:
         """The engine of ``reading()``."""
         # SQLite's driver opens no transaction for a SELECT: its one engine serves. On
         # PostgreSQL the connections that stay in autocommit have a pool of their own, so none
-        # switches modes at each checkout.
+        # switches modes at each checkout. Their only writes are the call records' batches,
+        # one statement each.
         if self._read_engine is None:
             if self.url.startswith("sqlite"):
                 self._read_engine = self.engine

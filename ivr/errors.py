@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 from flask import Response, current_app, g, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ivr import engine
 from ivr.calls.steps import ERROR
 from ivr.current import now, registry
+from ivr.fallback import resume_retried
 from ivr.provider import forbidden, parse_form, signature_ok
 from ivr.respond import TWIML, answer
 from ivr.twiml import Voice, plain
@@ -43,6 +44,14 @@ def voice_failure_response(error: Exception) -> Response:
     log.error("failure on %s for call %s: %s", request.path, g.get("call_sid", "-"),
               type(error).__name__,
               exc_info=current_app.debug or not isinstance(error, SQLAlchemyError))
+    if isinstance(error, DBAPIError) and error.connection_invalidated and "form" in g:
+        # A connection that died with a database restart: the pool is fresh now, so the call
+        # goes on where it was after an apology, as after any failed webhook.
+        try:
+            return resume_retried(g.form)
+        except Exception:  # noqa: BLE001 - the database is still away: the general answer
+            log.warning("could not resume call %s after a lost connection",
+                        g.get("call_sid", "-"))
     try:
         # Secret: whichever prompt failed, its keys might have been a password's.
         response = answer(engine.on_failure(menu, now()), menu, result=ERROR, secret=True)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
+
+from ivr.engine import CallContext
 
 _KEY = "ivr.login_check"
 
@@ -27,3 +29,14 @@ def is_logged_in(call_sid: str) -> bool:
     if check is None:
         raise RuntimeError("no login check registered: the app registers one (ivr.logins.register)")
     return check(call_sid)
+
+
+def call_context() -> CallContext:
+    """The engine's context for the call of the request being served: the login question is
+    asked only when a node needs it."""
+    call_sid: str = g.get("call_sid", "")
+
+    def logged_in() -> bool:
+        return bool(call_sid) and is_logged_in(call_sid)
+
+    return CallContext(is_logged_in=logged_in)

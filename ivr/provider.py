@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # the provider's webhooks are a few hundred bytes
 VALIDATOR = "twilio_validator"  # the app's RequestValidator, in app.extensions
+# In app.extensions: answers a webhook that nginx sends a second time with ``X-IVR-Resume``
+# because the first try may have run in part (``ivr.fallback``).
+RESUMER = "webhook_resumer"
+RESUME_HEADER = "HTTP_X_IVR_RESUME"
 # The provider's field names: AccountSid, Digits, SipHeader_X-Custom... The signature joins the
 # URL, names and values without separators, so a name of another shape (empty, or starting
 # with "." or a digit, sorting first) could carry the tail of a cut-short URL and still sign.
@@ -146,6 +150,9 @@ def provider_webhook(view: Callable[..., Response]) -> Callable[..., Response]:
             return forbidden()
         g.form = form
         g.call_sid = request.environ[CALL_SID_KEY] = form.get("CallSid", "")[:64]
+        if RESUME_HEADER in request.environ:
+            resumer: Callable[[Form], Response] = app.extensions[RESUMER]
+            return resumer(form)
         return view(form, *args, **kwargs)
 
     return wrapper

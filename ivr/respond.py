@@ -32,23 +32,24 @@ def answer(reply: Reply, menu: Menu, state: CallState | None = None, *,
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
     records: CallRecorder = app.extensions["call_recorder"]
-    record_step(records, app, reply, state, result, secret)
     if reply.outcome is not None and reply.outcome.kind == "closed":
         # Outside hours: a transfer not attempted. The detail names the team's node, or
         # ``specialist:<ticket>``.
         count_transfer(reply.outcome.detail.partition(":")[0], "closed")
-    response = twiml_response(app, reply, menu)
-    if records.flush_is_due():
-        # Runs once the response has been sent, before the worker takes the next request.
-        response.call_on_close(records.flush)
-    return response
+    if record_step(records, app, reply, state, result, secret):
+        # Once the response has been sent, before the worker takes the next request.
+        response = twiml_response(app, reply, menu)
+        response.call_on_close(records.answered)
+        return response
+    return twiml_response(app, reply, menu)
 
 
 def record_step(records: CallRecorder, app: Flask, reply: Reply, state: CallState | None,
-                result: str | None = None, secret: bool = False) -> None:
+                result: str | None = None, secret: bool = False) -> bool:
+    """Note this webhook's steps for the records (True when there were any)."""
     call_sid: str = g.get("call_sid", "")
     if not call_sid:
-        return
+        return False
     moment = app.config["CLOCK"]()
     form = g.get("form") or {}
     here = reached(state, reply)
@@ -73,6 +74,7 @@ def record_step(records: CallRecorder, app: Flask, reply: Reply, state: CallStat
         outcome.detail[:255] if outcome is not None else None,
         said, heard.confidence if said is not None else None,
     ))
+    return True
 
 
 def twiml_response(app: Flask, reply: Reply, menu: Menu) -> Response:

@@ -4,8 +4,10 @@ wires them (``app.register_blueprints``): ivr never imports them.
 ``call_ended``: the provider's status callback reported the call's final status. Sent with the
 app as sender, inside the callback's transaction, with ``session`` (the request's; receivers
 write through it and never commit) and ``call_sid``. Receivers run in the request: one that
-raises rolls back the call record's completion with everything else, and the provider is
-answered as for any failure.
+raises rolls back the call record's completion with everything else; when that is the
+database's failure, the completion is tried again later (``ivr.views.status``), otherwise the
+provider is answered as for any failure. A receiver may also run outside a request, in the
+app's context.
 
 ``login_checked``: auth checked a phone login. Sent by auth's views with the app as sender and
 ``result``, the audited reason (``ok``, ``bad_password``, ``bad_password_locks``...); the app
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy.orm import Session
 
 _signals = Namespace()
 
@@ -36,11 +37,6 @@ def health_reports() -> dict[str, object]:
         merged.update(report)
     return merged
 
-
-def announce_call_ended(session: Session, call_sid: str) -> None:
-    """Tells this app's receivers that call ``call_sid`` ended; the caller commits."""
-    call_ended.send(current_app._get_current_object(),  # type: ignore[attr-defined]
-                    session=session, call_sid=call_sid)
 
 
 def announce_login_checked(result: str) -> None:

@@ -8,17 +8,20 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Response, g, jsonify
+from flask import Blueprint, Flask, Response, current_app, g, jsonify
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from database.flask_ext import get_db, request_session
 from database.migrate import schema_is_current
-from ivr import engine, logins, signals
+from ivr import engine, fallback, signals
 from ivr.action_urls import call_state
 from ivr.actions import Reply
 from ivr.calls.events import CallCompleted
 from ivr.calls.steps import RECORDED, dial_result
 from ivr.calls.store import complete_call
 from ivr.current import now, recorder, registry
+from ivr.logins import call_context
 from ivr.menu import Menu
 from ivr.menu.schema import TransferNode
 from ivr.provider import Form, answer_of, caller_number, provider_webhook
@@ -31,15 +34,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__)
 
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
-
-
-def call_context() -> engine.CallContext:
-    call_sid = g.get("call_sid", "")
-
-    def is_logged_in() -> bool:
-        return bool(call_sid) and logins.is_logged_in(call_sid)
-
-    return engine.CallContext(is_logged_in=is_logged_in)
 
 
 @bp.post("/voice")
@@ -91,6 +85,14 @@ def recorded(form: Form) -> Response:
                   result=RECORDED if recording else None)
 
 
+@bp.post("/voice/fallback")
+@provider_webhook
+def failed(form: Form) -> Response:
+    """The provider's fallback URL: one of this call's webhooks failed (``ErrorUrl``)."""
+    endpoint, state = fallback.failed_webhook(form.get("ErrorUrl", ""))
+    return fallback.resume(endpoint, state, form, f"error {form.get('ErrorCode', '-')[:16]}")
+
+
 @bp.post("/voice/status")
 @provider_webhook
 def status(form: Form) -> Response:
@@ -104,10 +106,7 @@ def status(form: Form) -> Response:
     duration = int(duration_raw) if duration_raw.isascii() and duration_raw.isdigit() \
         and len(duration_raw) <= 6 else None
     recorder().flush()  # this worker's pending steps first, so the record reads in order
-    session = request_session()
-    # One transaction: if the record's completion fails, the login is not ended either, and the
-    # other way round.
-    complete_call(session, CallCompleted(
+    done = CallCompleted(
         call_sid,
         status=(form.get("CallStatus") or "unknown")[:32],
         ended_at=now(),
@@ -115,10 +114,32 @@ def status(form: Form) -> Response:
         from_number=caller_number(form.get("From")),
         to_number=caller_number(form.get("To")),
         first_node=registry().current().settings.main_menu,
-    ))
-    signals.announce_call_ended(session, call_sid)
-    session.commit()
+    )
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    session = request_session()
+    try:
+        _end_call(app, session, done)
+    except SQLAlchemyError as error:
+        # The provider sends a status callback once: a database that is down or restarting
+        # gets the completion later, from the call recorder, rather than never.
+        session.rollback()
+        log.warning("call %s: its end is kept to be written later (%s)", call_sid,
+                    type(error).__name__)
+        recorder().retry_later(lambda: _end_call_later(app, done))
     return Response("", status=204)
+
+
+def _end_call(app: Flask, session: Session, done: CallCompleted) -> None:
+    """One transaction: if the record's completion fails, the login is not ended either, and
+    the other way round."""
+    complete_call(session, done)
+    signals.call_ended.send(app, session=session, call_sid=done.call_sid)
+    session.commit()
+
+
+def _end_call_later(app: Flask, done: CallCompleted) -> None:
+    with app.app_context(), get_db().transaction() as session:
+        _end_call(app, session, done)
 
 
 @bp.get("/healthz")

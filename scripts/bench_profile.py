@@ -71,7 +71,11 @@ def call(app: WsgiApp, request: SignedRequest) -> tuple[str, bytes]:
     def start_response(code: str, headers: list[tuple[str, str]], exc: object = None) -> None:
         status.append(code)
 
-    body = b"".join(app(environ_for(request), start_response))
+    answer = app(environ_for(request), start_response)
+    body = b"".join(answer)
+    close = getattr(answer, "close", None)
+    if close is not None:
+        close()  # as a server does once the body is sent (the call recorder's work then)
     return status[0], body
 
 

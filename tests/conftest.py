@@ -69,7 +69,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(database_url: str, menus_file: Path, clock: Clock) -> Iterator[Flask]:
+def app(database_url: str, menus_file: Path, clock: Clock, tmp_path: Path) -> Iterator[Flask]:
     application = create_app({
         "DATABASE_URL": database_url,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -78,6 +78,8 @@ def app(database_url: str, menus_file: Path, clock: Clock) -> Iterator[Flask]:
         "MENU_RELOAD_SECONDS": 0.02,
         "CLOCK": clock,
         "TESTING": True,
+        # Another test's steps, on the same PostgreSQL database, are never this one's.
+        "CALL_SPOOL_DIR": tmp_path / "call-steps",
     })
     yield application
     # A recorder thread left running would write this test's calls into the next test's

@@ -19,6 +19,7 @@ def test_the_writer_thread_writes_steps_on_its_own(app: Flask, signed: SignedCli
     main = Doc.parse(signed.post("/voice", call_form(SID)).data)
     response = signed.post(main.next_url(), call_form(SID, Digits="7"))
     assert Doc.parse(response.data).dial_target() == "+5511900000007"
+    response.close()  # what the server does once the body is sent
     deadline = time.monotonic() + 3
     row = None
     while time.monotonic() < deadline:

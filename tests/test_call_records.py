@@ -16,7 +16,7 @@ from ivr.calls.models import Call
 from ivr.calls.recorder import CallRecorder
 from ivr.calls.store import upsert_calls, write_steps
 from tests.conftest import OPEN_HOURS, Clock, SignedClient, call_form
-from tests.database_faults import drop_pooled_connections
+from tests.database_faults import restart
 from tests.twiml import Doc
 
 SID = "CA" + "c" * 32
@@ -395,42 +395,81 @@ def test_a_login_that_cannot_be_ended_leaves_the_call_record_open(
     assert (row.ended_at, row.duration_seconds, row.final_status) == (None, None, None)
 
 
-def test_a_batch_that_cannot_be_written_is_dropped_and_the_next_one_writes(
+def test_steps_that_cannot_be_written_are_kept_and_written_when_the_database_takes_them(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A failed write loses that batch only: it is logged, the connection goes back clean and
-    the next batch lands."""
+    """A failed write loses nothing: it is logged, the connection goes back clean, the steps
+    are kept, and the next flush writes them with the newer ones."""
+
     database = app.extensions["database"]
+    recorder = CallRecorder(database, background=False)
     moment = utc(OPEN_HOURS)
+    other = "CA" + "e" * 32
     with database.engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE calls RENAME TO calls_away")
     try:
-        assert not write_steps(database, [
-            CallStepped(SID, ("principal", "cadastro"), "cadastro", None, moment)])
+        recorder.record(CallStepped(SID, ("principal", "cadastro"), "cadastro", None, moment))
+        recorder.flush()
     finally:
         with database.engine.begin() as connection:
             connection.exec_driver_sql("ALTER TABLE calls_away RENAME TO calls")
-    assert "could not write 1 call record steps; dropped" in caplog.text
-    other = "CA" + "e" * 32
-    assert write_steps(database, [
-        CallStepped(other, ("principal", "suporte"), "suporte", None, moment)])
-    assert row_of(app, other).path == "principal,suporte"
+    assert "could not write 1 call record steps" in caplog.text
     with database.transaction() as session:
         assert session.get(Call, SID) is None
+    recorder.record(CallStepped(other, ("principal", "suporte"), "suporte", None, moment))
+    recorder.flush()
+    assert row_of(app, other).path == "principal,suporte"
+    assert row_of(app).path == "principal,cadastro"
 
 
 def test_after_the_server_drops_its_connections_one_batch_is_lost_not_one_per_connection(
     app: Flask,
 ) -> None:
-    """A database restart costs one batch: the failure is seen as a lost connection and the
-    whole pool is refreshed, not one stale connection at a time."""
+    """A database restart costs one failed write (the recorder keeps that batch): the failure
+    is seen as a lost connection and the whole pool is refreshed, not one stale connection at a
+    time."""
     database = app.extensions["database"]
     moment = utc(OPEN_HOURS)
-    drop_pooled_connections(database.engine, 3)
+    restart(database)
 
     def batch(letter: str) -> list[Step]:
         return [CallStepped("CA" + letter * 32, ("principal", "suporte"), "suporte", None, moment)]
 
     written = [write_steps(database, batch(letter)) for letter in "abcd"]
     assert written == [False, True, True, True]
+    database.engine.dispose()  # the sessions' pool met the restart too: not what this tests
     assert row_of(app, "CA" + "d" * 32).path == "principal,suporte"
+
+
+def test_a_call_end_the_database_refused_is_written_once_it_is_back(
+    app: Flask, signed: SignedClient, demo_data: None
+) -> None:
+    """The provider sends the status callback once: the database away (here: the table) gets
+    the completion, and the end of the login with it, from the recorder when it is back."""
+    from auth.counters import bind_call_login
+    from auth.models import CallLogin, Contact
+
+    database = app.extensions["database"]
+    with database.transaction() as session:
+        maria = session.scalars(select(Contact).where(Contact.cpf == "52998224725")).one()
+        bind_call_login(session, SID, contact_id=maria.id, company_id=maria.company_id,
+                        now=datetime.now(UTC))
+    walk(signed, ["7"])
+    app.extensions["call_recorder"].flush()
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE calls RENAME TO calls_away")
+    try:
+        response = signed.post("/voice/status", call_form(SID, CallStatus="completed",
+                                                          CallDuration="30"))
+        assert response.status_code == 204
+    finally:
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE calls_away RENAME TO calls")
+    with database.transaction() as session:
+        assert session.get(Call, SID).final_status is None
+        assert session.get(CallLogin, SID) is not None
+    row = row_of(app)  # the recorder's next write
+    assert (row.final_status, row.duration_seconds, row.path) == ("completed", 30,
+                                                                  "principal,cadastro")
+    with database.transaction() as session:
+        assert session.get(CallLogin, SID) is None

@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from database.session import Database
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 def write_steps(database: Database, events: Sequence[Step]) -> bool:
     """One upsert for the batch, in its own transaction. False (logged) when it failed: call
-    records never fail a call.
+    records never fail a call (the recorder keeps the batch and tries again).
 
     A Core connection, not a Session: a busy worker runs this after every few dozen responses,
     and the ORM's transaction bookkeeping cost more than the rows themselves. The Connection
@@ -50,8 +51,13 @@ def write_steps(database: Database, events: Sequence[Step]) -> bool:
             _upsert(connection, _merge(moves))
             _insert_steps(connection, steps)
             connection.commit()
+    except DBAPIError as error:
+        # A database that is down or restarting says so at every try: one line, no traceback.
+        log.warning("could not write %d call record steps: %s", len(events),
+                    (str(error.orig or error).splitlines() or [type(error).__name__])[0][:200])
+        return False
     except Exception:
-        log.exception("could not write %d call record steps; dropped", len(events))
+        log.exception("could not write %d call record steps", len(events))
         return False
     return True
 
