@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin.setup import require_secret_key
+from auth.passwords import Pepper
 from config import ServerConfig
 from database import Database
 from database.flask_ext import get_db
@@ -62,7 +63,11 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         PUBLIC_BASE_URL=config.public_base_url,
         PROXY_HOPS=config.proxy_hops,
         BCRYPT_ROUNDS=config.bcrypt_rounds,
+        PASSWORD_PEPPER=_pepper(config.password_pepper),
         MENU_RELOAD_SECONDS=config.menu_reload_seconds,
+        REDIS_URL=config.redis_url,
+        RATE_LIMIT_PER_CALL=config.rate_limit_per_call,
+        RATE_LIMIT_PER_NUMBER=config.rate_limit_per_number,
         CLOCK=_clock(config.frozen_time),
         METRICS_TOKEN=config.metrics_token,
         RETENTION_DAYS=dict(config.retention_days),
@@ -70,6 +75,14 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.config.update(overrides)
+
+
+def _pepper(secret: str | None) -> Pepper | None:
+    if secret is None:
+        log.warning("PASSWORD_PEPPER is not set: a stolen copy of the contacts table could be "
+                    "brute-forced offline (docs/rules.md#password-storage)")
+        return None
+    return Pepper(secret.encode())
 
 
 def database_url(config: ServerConfig) -> str:
@@ -102,27 +115,29 @@ def register_extensions(app: Flask) -> None:
     spool = Path(str(app.config.get("CALL_SPOOL_DIR") or spool_directory(
         Path(app.instance_path), str(app.config["DATABASE_URL"]))))
     app.extensions["call_recorder"] = CallRecorder(database, spool=Spool(spool))
-    app.extensions["import_sections"] = import_sections()
+    app.extensions["import_sections"] = import_sections(app.config["PASSWORD_PEPPER"])
     app.extensions["purges"], app.extensions["erasures"] = privacy_rules()
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         # The client's address and scheme only: a host, port or prefix taken from a header
         # would let a request signed for another app of the provider account validate here.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    from ivr import rate_limits
     from ivr.fallback import install as install_fallback
     from ivr.provider import install
 
     install(app)
     install_fallback(app)
+    rate_limits.install(app)
 
 
-def import_sections() -> list[ImportSection]:
+def import_sections(pepper: Pepper | None = None) -> list[ImportSection]:
     """The lists of ``data import``, in the order a file is applied (a list may refer to
-    earlier ones)."""
-    from auth.importing import SECTIONS as auth_sections
+    earlier ones); passwords hashed with ``pepper`` (``PASSWORD_PEPPER``)."""
+    from auth.importing import sections as auth_sections
     from tickets.importing import SECTIONS as ticket_sections
 
-    return [*auth_sections, *ticket_sections]
+    return [*auth_sections(pepper), *ticket_sections]
 
 
 def privacy_rules() -> tuple[list[Purge], list[Erasure]]:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import click
 
 ROOT = Path(__file__).resolve().parent
+MIN_PEPPER_LENGTH = 32  # docs/rules.md#password-storage
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -127,6 +128,25 @@ class Environment:
             shown = _USER_INFO.sub("//***@", raw)  # a password in the URL stays out of the logs
             return self._refuse(name, shown, problem, None)
         return raw.rstrip("/")
+
+    def redis_url(self, name: str) -> str | None:
+        """A Redis server: ``redis://`` or ``rediss://`` with a host, or ``unix://`` a path."""
+        raw = self._trimmed(name)
+        if raw is None:
+            return None
+        try:
+            parts = urlsplit(raw)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            parts = None
+        ok = parts is not None and not any(char.isspace() for char in raw) and (
+            (parts.scheme in {"redis", "rediss"} and bool(parts.hostname))
+            or (parts.scheme == "unix" and bool(parts.path)))
+        if not ok:
+            shown = _USER_INFO.sub("//***@", raw)  # a password in the URL stays out of the logs
+            return self._refuse(name, shown, "is not a Redis URL (e.g. redis://127.0.0.1:6379/0)",
+                                None)
+        return raw
 
     def aware_time(self, name: str) -> datetime | None:
         """An ISO 8601 time with its UTC offset."""
@@ -241,6 +261,10 @@ class ServerConfig:
     log_format: str = "text"
     # days each kind of personal data is kept (``data purge``), by name (privacy.rules)
     retention_days: Mapping[str, int] = field(default_factory=lambda: dict(RETENTION_DEFAULTS))
+    redis_url: str | None = None
+    password_pepper: str | None = field(default=None, repr=False)
+    rate_limit_per_call: int = 60
+    rate_limit_per_number: int = 300
     secret_key: str | None = None  # signs the /admin/ session; required once an admin exists
 
     @classmethod
@@ -267,6 +291,7 @@ class ServerConfig:
             # took ~20 s here, past the provider's webhook timeout). Tests that want cheap
             # hashes pass BCRYPT_ROUNDS to create_app, not through the environment.
             bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, minimum=10, maximum=14),
+            password_pepper=env.secret("PASSWORD_PEPPER", MIN_PEPPER_LENGTH),
             menu_reload_seconds=env.seconds("MENU_RELOAD_SECONDS", 1.0),
             frozen_time=env.aware_time("IVR_FROZEN_TIME"),
             metrics_token=env.secret("METRICS_TOKEN", 16, header=True),
@@ -275,5 +300,9 @@ class ServerConfig:
                 name: env.integer(f"RETENTION_{name.upper()}_DAYS", default, minimum=1,
                                   maximum=3650)
                 for name, default in RETENTION_DEFAULTS.items()},
+            redis_url=env.redis_url("REDIS_URL"),
+            # docs/rules.md#rate-limits: a person's call makes at most 10 to 20 webhooks a minute
+            rate_limit_per_call=env.integer("RATE_LIMIT_PER_CALL", 60, minimum=10),
+            rate_limit_per_number=env.integer("RATE_LIMIT_PER_NUMBER", 300, minimum=10),
             secret_key=env.secret("SECRET_KEY", SECRET_KEY_MIN_LENGTH),
         )

@@ -51,6 +51,7 @@ def set_password_command(cpf: str) -> None:
             service.set_password(
                 session, cpf, password, now=utc_now(),
                 rounds=int(current_app.config["BCRYPT_ROUNDS"]),
+                pepper=current_app.config["PASSWORD_PEPPER"],
             )
     except ContactAdminError as error:
         fail([str(error)])

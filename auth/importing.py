@@ -38,12 +38,14 @@ from sqlalchemy.orm import Session
 from auth.documents import cnpj_problem, cpf_problem, normalize_document
 from auth.models import NAME_LENGTH, Company, Contact, utc_now
 from auth.passwords import (
+    Pepper,
     hash_cost,
     hash_password,
     importable_costs,
     looks_like_bcrypt_hash,
     password_matches,
     password_problem,
+    pepper_id,
 )
 from importer.errors import RecordError
 from importer.fields import SpeakableText
@@ -151,22 +153,39 @@ class CompaniesSection:
         return assign_changed(company, {"name": record.name})
 
 
-def _hash_to_store(record: ContactRecord, stored_hash: str | None, rounds: int) -> str | None:
-    """The hash the contact should end with; None to keep what is stored."""
+def _hash_to_store(record: ContactRecord, stored: tuple[str | None, str | None], rounds: int,
+                   pepper: Pepper | None) -> str | None:
+    """The hash the contact should end with (``stored``: its hash and pepper id); None to keep
+    what is stored."""
     if record.password is None:
         return record.password_hash
+    stored_hash, stored_pepper = stored
     if (
         stored_hash is not None
         and hash_cost(stored_hash) >= rounds
-        and password_matches(record.password, stored_hash, rounds=rounds)
+        and stored_pepper == pepper_id(pepper)
+        and password_matches(record.password, stored_hash, rounds=rounds, pepper=pepper)
     ):
         return stored_hash  # same password: a new salt would be a change for nothing
-    return hash_password(record.password, rounds)
+    return hash_password(record.password, rounds, pepper)
+
+
+def _stored_secret(session: Session, cpf: str) -> tuple[str | None, str | None]:
+    row = session.execute(select(Contact.password_hash, Contact.password_pepper)
+                          .where(Contact.cpf == cpf)).one_or_none()
+    return (row.password_hash, row.password_pepper) if row is not None else (None, None)
 
 
 class ContactsSection:
+    """A plaintext ``password`` is hashed with ``pepper`` (``PASSWORD_PEPPER``); a given
+    ``password_hash`` is stored as made elsewhere, without one, and gets it at the contact's
+    next good login."""
+
     key = "contacts"
     identity_field = "cpf"
+
+    def __init__(self, pepper: Pepper | None = None) -> None:
+        self.pepper = pepper
 
     def parse(self, raw: object) -> ContactRecord:
         return ContactRecord.model_validate(raw)
@@ -175,10 +194,9 @@ class ContactsSection:
         """Swaps a plaintext password for its hash (the bcrypt work), reading only."""
         if record.password is None:
             return record
-        stored_hash = session.scalar(select(Contact.password_hash).where(Contact.cpf == record.cpf))
-        prepared = record.model_copy(
-            update={"password": None, "password_hash": _hash_to_store(record, stored_hash, rounds)}
-        )
+        new_hash = _hash_to_store(record, _stored_secret(session, record.cpf), rounds,
+                                  self.pepper)
+        prepared = record.model_copy(update={"password": None, "password_hash": new_hash})
         prepared._hashed_here = True
         return prepared
 
@@ -191,8 +209,11 @@ class ContactsSection:
                 "company", f"no company with CNPJ {record.company} in the database or the file"
             )
         contact = session.scalar(select(Contact).where(Contact.cpf == record.cpf))
-        stored_hash = contact.password_hash if contact is not None else None
-        new_hash = _hash_to_store(record, stored_hash, rounds)
+        stored = (contact.password_hash, contact.password_pepper) if contact is not None \
+            else (None, None)
+        new_hash = _hash_to_store(record, stored, rounds, self.pepper)
+        # made here (now or in ``prepare``) with the pepper; a given hash, without one
+        new_pepper = pepper_id(self.pepper) if (record._hashed_here or record.password) else None
         now = utc_now()
         if contact is None:
             session.add(
@@ -202,6 +223,7 @@ class ContactsSection:
                     company_id=company_id,
                     is_admin=bool(record.admin),
                     password_hash=new_hash,
+                    password_pepper=new_pepper if new_hash is not None else None,
                     created_at=now,
                     updated_at=now,
                 )
@@ -212,11 +234,16 @@ class ContactsSection:
             values["is_admin"] = record.admin
         changed = assign_changed(contact, values)
         if new_hash is not None and new_hash != contact.password_hash:
-            contact.replace_password_hash(new_hash, now)
+            contact.replace_password_hash(new_hash, now, new_pepper)
             changed = True
         if changed:
             contact.updated_at = now
         return changed
 
 
-SECTIONS: list[ImportSection] = [CompaniesSection(), ContactsSection()]
+def sections(pepper: Pepper | None = None) -> list[ImportSection]:
+    """The lists this package imports, passwords hashed with ``pepper``."""
+    return [CompaniesSection(), ContactsSection(pepper)]
+
+
+SECTIONS: list[ImportSection] = sections()

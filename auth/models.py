@@ -23,6 +23,7 @@ BCRYPT_HASH_LENGTH = 60
 MASKED_CPF_LENGTH = 14
 PHONE_LENGTH = 64
 CALL_SID_LENGTH = 64
+PEPPER_ID_LENGTH = 16  # auth.passwords.PEPPER_ID_LENGTH
 
 
 def utc_now() -> datetime:
@@ -49,6 +50,8 @@ class Contact(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # bcrypt only; NULL until a password is set (such a contact cannot log in by phone)
     password_hash: Mapped[str | None] = mapped_column(String(BCRYPT_HASH_LENGTH))
+    # the pepper the hash was made with (auth.passwords.Pepper.id); NULL: the digits alone
+    password_pepper: Mapped[str | None] = mapped_column(String(PEPPER_ID_LENGTH))
     # consecutive failed logins; changed only by single atomic UPDATEs (see auth.counters)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -56,9 +59,11 @@ class Contact(Base):
     # last change to the contact's data (name, company, admin flag, password), not the counters
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
-    def replace_password_hash(self, password_hash: str, now: datetime) -> None:
+    def replace_password_hash(self, password_hash: str, now: datetime,
+                              pepper_id: str | None = None) -> None:
         """A new password starts clean: the failures and any lock were about the old one."""
         self.password_hash = password_hash
+        self.password_pepper = pepper_id
         self.failed_attempts = 0
         self.locked_until = None
         self.updated_at = now

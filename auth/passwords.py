@@ -12,12 +12,23 @@ not one an attacker tries first (``password_problem``):
   tries a CPF holds these; it rules out 8 of the 10,000 four-digit passwords.
 
 Passwords already stored keep working: the rule applies when a password is set, not at login.
+
+The pepper (``PASSWORD_PEPPER``, docs/rules.md#password-storage): a server-side secret kept out
+of the database. With one, bcrypt hashes not the digits but ``base64(HMAC-SHA256(pepper,
+digits))`` (44 ASCII bytes, within bcrypt's 72), so a stolen copy of the contacts table alone
+cannot be tried offline: 10^4 to 10^12 PINs are few, 2^256 peppers are not. Each contact row
+names the pepper its hash was made with (``Pepper.id``, NULL for a hash of the digits alone,
+which keeps working and is rehashed with the pepper at the next good login).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from itertools import pairwise
 
 import bcrypt
@@ -40,6 +51,35 @@ _BCRYPT_HASH = re.compile(r"\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53
 _STAND_IN_PASSWORD = b"not-a-phone-password"
 # Checked against dummy hashes only to spend time (see ``password_matches``); the result is unused.
 _PADDING_PASSWORD = b"padding"
+
+
+PEPPER_ID_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class Pepper:
+    """The server-side secret mixed into every password before bcrypt."""
+
+    key: bytes = field(repr=False)
+
+    @cached_property
+    def id(self) -> str:
+        """Names this pepper in the contacts table without revealing it (an HMAC of a constant):
+        a hash is checked only with the pepper it was made with."""
+        return hmac.new(self.key, b"ivr password pepper id", hashlib.sha256).hexdigest()[
+            :PEPPER_ID_LENGTH]
+
+    def apply(self, secret: bytes) -> bytes:
+        return base64.b64encode(hmac.digest(self.key, secret, "sha256"))
+
+
+def pepper_id(pepper: Pepper | None) -> str | None:
+    """What a contact row stores beside a hash made with ``pepper`` (None: no pepper)."""
+    return pepper.id if pepper is not None else None
+
+
+def _secret(password: bytes, pepper: Pepper | None) -> bytes:
+    return pepper.apply(password) if pepper is not None else password
 
 
 def is_valid_password(password: str) -> bool:
@@ -82,10 +122,12 @@ def _salt(rounds: int) -> bytes:
     return bcrypt.gensalt(rounds)
 
 
-def hash_password(password: str, rounds: int) -> str:
+def hash_password(password: str, rounds: int, pepper: Pepper | None = None) -> str:
+    """The bcrypt hash of the password (peppered when ``pepper`` is given: store
+    ``pepper_id(pepper)`` with it)."""
     if not is_valid_password(password):
         raise ValueError(f"password {PASSWORD_RULE}")
-    return bcrypt.hashpw(password.encode("ascii"), _salt(rounds)).decode("ascii")
+    return bcrypt.hashpw(_secret(password.encode("ascii"), pepper), _salt(rounds)).decode("ascii")
 
 
 @lru_cache(maxsize=MAX_ROUNDS - MIN_ROUNDS + 1)
@@ -113,8 +155,11 @@ def too_costly(password_hash: str, rounds: int = DEFAULT_ROUNDS) -> bool:
     return hash_cost(password_hash) > max(MAX_CHECKED_ROUNDS, rounds)
 
 
-def password_matches(password: str, password_hash: str | None, *, rounds: int) -> bool:
-    """True when ``password`` is well formed and matches ``password_hash``.
+def password_matches(password: str, password_hash: str | None, *, rounds: int,
+                     pepper: Pepper | None = None) -> bool:
+    """True when ``password`` is well formed and matches ``password_hash``, made with ``pepper``
+    (the one its row names; None for a hash of the digits alone). The pepper's HMAC costs about
+    a microsecond: nothing beside bcrypt, so every case below keeps its time.
 
     A refusal costs the time of one bcrypt check of cost ``rounds``, whatever is stored, so the
     time cannot tell an unknown CPF from a known one. Without a hash, the check is against
@@ -131,7 +176,7 @@ def password_matches(password: str, password_hash: str | None, *, rounds: int) -
     """
     usable = password_hash is not None and not too_costly(password_hash, rounds)
     well_formed = is_valid_password(password)
-    candidate = password.encode("ascii") if well_formed else _STAND_IN_PASSWORD
+    candidate = _secret(password.encode("ascii") if well_formed else _STAND_IN_PASSWORD, pepper)
     target = password_hash if usable and password_hash is not None else dummy_hash(rounds)
     matched = bcrypt.checkpw(candidate, target.encode("ascii")) and well_formed and usable
     if not matched:

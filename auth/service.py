@@ -88,11 +88,13 @@ from auth.models import (
 from auth.passwords import (
     DEFAULT_ROUNDS,
     PASSWORD_RULE,
+    Pepper,
     hash_cost,
     hash_password,
     is_valid_password,
     password_matches,
     password_problem,
+    pepper_id,
 )
 
 logger = logging.getLogger(__name__)
@@ -210,8 +212,9 @@ class LoginCheck:
     has_password: bool = False
     locked_until: datetime | None = None
     matched: bool = False
-    # set when the good password's hash is cheaper than ``rounds``: (stored hash, replacement)
-    upgrade: tuple[str, str] | None = field(default=None, repr=False)
+    # set when the good password's hash is not at ``rounds`` with the configured pepper:
+    # (stored hash, replacement, the replacement's pepper id)
+    upgrade: tuple[str, str, str | None] | None = field(default=None, repr=False)
 
 
 def verify_login(
@@ -223,6 +226,7 @@ def verify_login(
     caller: str | None,
     now: datetime,
     rounds: int = DEFAULT_ROUNDS,
+    pepper: Pepper | None = None,
 ) -> LoginResult:
     """Checks a CPF and password keyed on call ``call_sid`` from number ``caller``.
 
@@ -232,7 +236,7 @@ def verify_login(
     with no write before the first.
     """
     check = check_login(session, cpf=cpf, password=password, call_sid=call_sid, caller=caller,
-                        now=now, rounds=rounds)
+                        now=now, rounds=rounds, pepper=pepper)
     return record_login(session, check)
 
 
@@ -245,6 +249,7 @@ def check_login(
     caller: str | None,
     now: datetime,
     rounds: int = DEFAULT_ROUNDS,
+    pepper: Pepper | None = None,
 ) -> LoginCheck:
     """The slow half of ``verify_login``: reads, then runs bcrypt; writes nothing.
 
@@ -272,28 +277,39 @@ def check_login(
     contact = session.execute(
         select(
             Contact.id, Contact.company_id, Contact.name, Contact.password_hash,
-            Contact.locked_until,
+            Contact.password_pepper, Contact.locked_until,
         ).where(Contact.cpf == digits)
     ).one_or_none()
     password_hash = contact.password_hash if contact is not None else None
+    stored_pepper = contact.password_pepper if contact is not None else None
+    hash_pepper = pepper if stored_pepper is not None else None
+    if contact is not None and stored_pepper is not None and stored_pepper != pepper_id(pepper):
+        # Made with a pepper this server does not hold (PASSWORD_PEPPER unset or changed):
+        # it cannot match, and checks the dummy instead, so the refusal costs the same.
+        logger.error("contact %s: password hash made with another pepper (%s); set the "
+                     "PASSWORD_PEPPER it was made with, or a new password", contact.id,
+                     stored_pepper)
+        password_hash = None
     # one bcrypt check whatever the case, so every refusal takes the same time
-    matched = password_matches(password, password_hash, rounds=rounds)
+    matched = password_matches(password, password_hash, rounds=rounds, pepper=hash_pepper)
     if contact is None:
         return replace(check, cpf_valid=True)
     upgrade = None
     locked = contact.locked_until is not None and contact.locked_until > now
     # A hash of another cost is rehashed at the configured one, cheaper or costlier: a costlier
     # one (BCRYPT_ROUNDS lowered since) would make this contact's refusals slower than an
-    # unknown CPF's, which padding cannot even out.
-    if matched and not locked and password_hash is not None and hash_cost(password_hash) != rounds:
-        upgrade = (password_hash, hash_password(password, rounds))
+    # unknown CPF's, which padding cannot even out. A hash without the configured pepper is
+    # rehashed with it.
+    if matched and not locked and password_hash is not None and (
+            hash_cost(password_hash) != rounds or stored_pepper != pepper_id(pepper)):
+        upgrade = (password_hash, hash_password(password, rounds, pepper), pepper_id(pepper))
     return replace(
         check,
         cpf_valid=True,
         contact_id=contact.id,
         company_id=contact.company_id,
         name=contact.name,
-        has_password=password_hash is not None,
+        has_password=contact.password_hash is not None,
         locked_until=contact.locked_until,
         matched=matched,
         upgrade=upgrade,
@@ -366,15 +382,18 @@ def record_login(session: Session, check: LoginCheck) -> LoginResult:
     )
 
 
-def _store_upgrade(session: Session, contact_id: int, old_hash: str, new_hash: str) -> None:
-    """Stores the rehash at the configured cost, unless the password changed meanwhile."""
+def _store_upgrade(session: Session, contact_id: int, old_hash: str, new_hash: str,
+                   new_pepper: str | None) -> None:
+    """Stores the rehash at the configured cost and pepper, unless the password changed
+    meanwhile."""
     session.execute(
         update(Contact)
         .where(Contact.id == contact_id, Contact.password_hash == old_hash)
-        .values(password_hash=new_hash)
+        .values(password_hash=new_hash, password_pepper=new_pepper)
         .execution_options(synchronize_session=False)
     )
-    logger.info("password hash of contact %s upgraded to cost %s", contact_id, hash_cost(new_hash))
+    logger.info("password hash of contact %s upgraded to cost %s%s", contact_id,
+                hash_cost(new_hash), " with the pepper" if new_pepper else "")
 
 
 def current_login(session: Session, call_sid: str) -> LoginInfo | None:
@@ -410,7 +429,8 @@ def _contact_by_cpf(session: Session, cpf: str) -> Contact:
 
 
 def set_password(
-    session: Session, cpf: str, password: str, *, now: datetime, rounds: int = DEFAULT_ROUNDS
+    session: Session, cpf: str, password: str, *, now: datetime, rounds: int = DEFAULT_ROUNDS,
+    pepper: Pepper | None = None,
 ) -> None:
     """Sets a contact's phone password; this also clears its failures and any lock.
 
@@ -423,7 +443,7 @@ def set_password(
     problem = password_problem(password, contact.cpf)
     if problem is not None:
         raise InvalidPasswordError(f"the password {problem}")
-    contact.replace_password_hash(hash_password(password, rounds), now)
+    contact.replace_password_hash(hash_password(password, rounds, pepper), now, pepper_id(pepper))
     logger.info("password set for contact %s (cpf %s)", contact.id, mask_cpf(contact.cpf))
 
 

@@ -60,7 +60,8 @@ def cpf(form: Form) -> Response:
         # Refused before any look-up (so no bcrypt); still counts toward the call's 3 failures.
         result = verify_login(session, cpf=keyed.keys, password="", call_sid=call_sid,
                               caller=form.get("From"), now=moment,
-                              rounds=current_app.config["BCRYPT_ROUNDS"])
+                              rounds=current_app.config["BCRYPT_ROUNDS"],
+                              pepper=current_app.config["PASSWORD_PEPPER"])
         session.commit()
         _announce(result)
         return answer(flow.after_login(menu, state, moment, result), menu, state,
@@ -91,7 +92,8 @@ def password(form: Form) -> Response:
         return answer(flow.start_over(menu, state), menu, state, secret=True)
     check = check_login(session, cpf=entry.cpf, password=keyed.keys, call_sid=call_sid,
                         caller=form.get("From"), now=moment,
-                        rounds=current_app.config["BCRYPT_ROUNDS"])
+                        rounds=current_app.config["BCRYPT_ROUNDS"],
+                        pepper=current_app.config["PASSWORD_PEPPER"])
     if not pending.consume(session, entry):
         # A concurrent request of this call used the entry meanwhile: one try per CPF entry.
         session.rollback()

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from twilio.request_validator import HMAC_SHA1, RequestValidator, get_signature_algorithm
 
+from ivr import rate_limits
 from ivr.form_fields import parse_pairs
 from ivr.speech.heard import Heard, heard
 from telemetry.logs import CALL_SID_KEY
@@ -150,6 +151,9 @@ def provider_webhook(view: Callable[..., Response]) -> Callable[..., Response]:
             return forbidden()
         g.form = form
         g.call_sid = request.environ[CALL_SID_KEY] = form.get("CallSid", "")[:64]
+        limited = rate_limits.refusal(app, request.path, g.call_sid, form.get("From"))
+        if limited is not None:
+            return limited
         if RESUME_HEADER in request.environ:
             resumer: Callable[[Form], Response] = app.extensions[RESUMER]
             return resumer(form)

@@ -16,10 +16,10 @@ from ivr.provider import answer_of, caller_number
 from ivr.rendering import render
 from ivr.speech.digits import spoken_digits
 from ivr.state import CallState
-from ivr.twiml import voice_of
+from ivr.twiml import MIMETYPE, voice_of
 from telemetry.metrics import count_transfer
 
-TWIML = "text/xml; charset=utf-8"
+TWIML = MIMETYPE
 
 
 def answer(reply: Reply, menu: Menu, state: CallState | None = None, *,

@@ -11,6 +11,7 @@ from ivr.actions import Ask, Dial, Hangup, Record, Redirect, Reply, Resume, Spee
 from ivr.menu import Menu
 
 UrlFor = Callable[[Resume], str]
+MIMETYPE = "text/xml; charset=utf-8"
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,12 @@ BAD_VALUES = [
     ("RETENTION_RECORDINGS_DAYS", "90d", "is not a whole number"),
     ("RETENTION_SURVEY_COMMENTS_DAYS", "-1", "is out of range (use 1 to 3650)"),
     ("LOG_FORMAT", "yes", "is not one of text, json"),
+    ("REDIS_URL", "127.0.0.1:6379", "is not a Redis URL"),
+    ("REDIS_URL", "http://127.0.0.1:6379", "is not a Redis URL"),
+    ("REDIS_URL", "redis://", "is not a Redis URL"),
+    ("REDIS_URL", "redis://user:secret@127.0.0.1:99999/0", "is not a Redis URL"),
+    ("RATE_LIMIT_PER_CALL", "9", "is out of range (use 10 or more)"),
+    ("RATE_LIMIT_PER_NUMBER", "lots", "is not a whole number"),
 ]
 
 
@@ -177,6 +183,30 @@ def test_public_base_url_is_an_http_url_without_its_trailing_slash() -> None:
                             ("http://127.0.0.1:8080", "http://127.0.0.1:8080")]:
         assert ServerConfig.from_env({"PUBLIC_BASE_URL": value}).public_base_url == expected
     assert problems_of({"PUBLIC_BASE_URL": "ivr.example.com/"})
+
+
+def test_redis_urls_and_rate_limits_are_read() -> None:
+    config = ServerConfig.from_env({"REDIS_URL": " redis://127.0.0.1:6379/2 ",
+                                    "RATE_LIMIT_PER_CALL": "30", "RATE_LIMIT_PER_NUMBER": "10"})
+    assert (config.redis_url, config.rate_limit_per_call, config.rate_limit_per_number) == (
+        "redis://127.0.0.1:6379/2", 30, 10)
+    assert ServerConfig.from_env({"REDIS_URL": "unix:///run/redis.sock"}).redis_url == (
+        "unix:///run/redis.sock")
+    assert ServerConfig.from_env({}).redis_url is None
+
+
+def test_a_short_pepper_is_refused_without_repeating_it() -> None:
+    (only,) = problems_of({"PASSWORD_PEPPER": "short-secret"})
+    assert only.startswith("PASSWORD_PEPPER: too short (use at least 32 random characters")
+    assert "short-secret" not in only
+
+
+def test_the_pepper_is_read_and_never_shown() -> None:
+    pepper = "Zx3" * 11
+    config = ServerConfig.from_env({"PASSWORD_PEPPER": f" {pepper}\n"})
+    assert config.password_pepper == pepper
+    assert pepper not in repr(config)
+    assert ServerConfig.from_env({}).password_pepper is None
 
 
 def test_the_frozen_time_is_read_with_its_offset() -> None:

@@ -1,0 +1,101 @@
+"""The load driver (scripts/load_calls.py): whole calls against a real gunicorn, each checked
+against its script; and the checks themselves, which must catch a transcript gone wrong."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from auth.documents import is_valid_cpf
+from scripts.load_calls import (
+    LOGIN_PATH,
+    MAX_LOCK_FAILURES,
+    ContactPool,
+    Expect,
+    LoadData,
+    Page,
+    RunOptions,
+    _cpf_for,
+    run_load,
+)
+from tests.conftest import AUTH_TOKEN
+from tests.e2e import live_server
+
+MENU = (b'<Response><Gather action="/voice/step?s=x" numDigits="1" timeout="6">'
+        b"<Say>Para cadastro, tecle 7.</Say></Gather>"
+        b'<Redirect method="POST">/voice/step?s=x&amp;q=1</Redirect></Response>')
+
+
+def test_whole_calls_through_a_live_server_go_as_scripted(tmp_path: Path) -> None:
+    with live_server(tmp_path) as live:
+        assert live.server.process is not None
+        report = run_load(RunOptions(
+            base_urls=[live.server.base], token=AUTH_TOKEN, rate=25, seconds=30, max_calls=60,
+            pace=0, seed=3, hang_up_share=0.2, server_pids=[live.server.process.pid]))
+    assert len(report.calls) == 60
+    assert [f"{call.script}: {call.problem}" for call in report.failed] == []
+    kinds = report.latencies()
+    # every call was welcomed, ended by the status callback, and many logged in
+    assert len(kinds["/voice"]) == len(kinds["/voice/status"]) == 60
+    assert len(kinds[LOGIN_PATH]) >= 10
+    assert "/voice/tickets/status" in kinds and "/voice/dialed" in kinds
+    assert any(call.script.endswith("+hangup") for call in report.calls)
+    cpu = report.cpu_ms_per_call()
+    assert cpu is not None and cpu > 0
+    assert "0 not as scripted" in report.text()
+
+
+def test_a_call_that_hears_something_else_is_reported(tmp_path: Path) -> None:
+    """Option 7's transfer says something else on this server than in the shipped menu the
+    driver reads: every call that presses it is unexpected."""
+    menus = tmp_path / "menus.yaml"
+    shipped = (Path(__file__).resolve().parent.parent / "menus.yaml").read_text()
+    reworded = shipped.replace("para a equipe de cadastro", "para o cadastro")
+    assert reworded != shipped
+    menus.write_text(reworded)
+    with live_server(tmp_path, environ={"MENUS_FILE": str(menus)}) as live:
+        report = run_load(RunOptions(
+            base_urls=[live.server.base], token=AUTH_TOKEN, rate=25, seconds=30, max_calls=12,
+            pace=0, seed=5, mix="no-login", hang_up_share=0))
+    assert report.failed
+    assert all("did not hear 'Vamos transferir você para a equipe de cadastro" in call.problem
+               for call in report.failed)
+    assert "UNEXPECTED" in report.text()
+
+
+def test_expectations_judge_the_verb_the_path_and_the_words() -> None:
+    page = Page.parse(MENU, heard_before="Obrigado, Maria.")
+    assert page.verb == "Gather" and page.action == "/voice/step?s=x"
+    assert page.after_silence == "/voice/step?s=x&q=1"
+    assert Expect("Gather", "/voice/step", ("Obrigado, Maria.", "tecle 7")).problem(page) is None
+    assert Expect("Dial").problem(page) == "expected <Dial>, got <Gather>"
+    assert "expected a step at /voice/auth" in (Expect("Gather", "/voice/auth").problem(page) or "")
+    assert Expect("Gather", heard=("Opção inválida",)).problem(page) == (
+        "did not hear 'Opção inválida'")
+    # With PUBLIC_BASE_URL the app writes whole URLs: the driver sends their path anywhere.
+    public = Page.parse(MENU.replace(b'"/voice/step', b'"https://ivr.example.com/voice/step'))
+    assert public.action == "/voice/step?s=x"
+    failure = Page.parse(b"<Response><Say>Desculpe, tivemos um problema.</Say><Hangup/></Response>")
+    assert Expect("Hangup").problem(failure) == "the app's failure answer"
+
+
+def test_no_contact_is_ever_driven_to_its_lock() -> None:
+    data = LoadData.demo()
+    pool = ContactPool(data.contacts, random.Random(1))
+    first = pool.for_failures(3)
+    second = pool.for_failures(3)
+    assert first is not None and second is not None and first != second
+    assert pool.for_failures(1) is None  # both held
+    pool.release(first, 3, logged_in=False)
+    assert pool.for_failures(2) is None  # 3 + 2 would reach the lock
+    again = pool.for_failures(MAX_LOCK_FAILURES - 3)
+    assert again == first
+    pool.release(first, 1, logged_in=True)  # a good login ends the run of failures
+    assert pool.failures[first] == 0
+
+
+@pytest.mark.parametrize("serial", [1, 2, 99, 123456])
+def test_prepared_cpfs_are_valid(serial: int) -> None:
+    assert is_valid_cpf(_cpf_for(serial))
