@@ -22,6 +22,7 @@ from importer.sections import ImportSection
 from ivr.calls.recorder import CallRecorder
 from ivr.calls.spool import Spool, spool_directory
 from ivr.registry import MenuRegistry
+from privacy.rules import Erasure, Purge
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,14 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     config = ServerConfig.from_env()  # a bad variable stops here: ConfigError names it
     app = Flask(__name__, instance_path=str(INSTANCE_PATH), instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_logging(config.log_format)  # first: what the set-up logs comes out formatted too
     register_config(app, config, overrides or {})
-    register_logging(app)
     register_extensions(app)
     require_secret_key(app)  # an admin exists: no start without the key that signs its sessions
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_metrics(app)
     return app
 
 
@@ -70,6 +72,8 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         TWILIO_ACCOUNT_SID=config.twilio_account_sid,
         TWILIO_API_URL=config.twilio_api_url,
         OUTBOUND_CALLER_ID=config.outbound_caller_id,
+        METRICS_TOKEN=config.metrics_token,
+        RETENTION_DAYS=dict(config.retention_days),
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
@@ -96,10 +100,10 @@ def _clock(frozen: datetime | None) -> Callable[[], datetime]:
     return lambda: frozen
 
 
-def register_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def register_logging(log_format: str) -> None:
+    from telemetry.logs import configure
+
+    configure(log_format)
     # Alembic announces each of its plugins at INFO whenever it is imported: seven lines per
     # worker at start-up and per command, which bury what an admin needs to read.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -115,6 +119,7 @@ def register_extensions(app: Flask) -> None:
         Path(app.instance_path), str(app.config["DATABASE_URL"]))))
     app.extensions["call_recorder"] = CallRecorder(database, spool=Spool(spool))
     app.extensions["import_sections"] = import_sections(app.config["PASSWORD_PEPPER"])
+    app.extensions["purges"], app.extensions["erasures"] = privacy_rules()
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         # The client's address and scheme only: a host, port or prefix taken from a header
@@ -136,6 +141,19 @@ def import_sections(pepper: Pepper | None = None) -> list[ImportSection]:
     from tickets.importing import SECTIONS as ticket_sections
 
     return [*auth_sections(pepper), *ticket_sections]
+
+
+def privacy_rules() -> tuple[list[Purge], list[Erasure]]:
+    """What ``data purge`` and ``contacts forget`` do, package by package. Auth comes first:
+    it finds the person, whose contact row is erased last."""
+    from admin import retention as admin_rules
+    from auth import retention as auth_rules
+    from ivr.calls import retention as call_rules
+    from tickets import retention as ticket_rules
+
+    packages = (auth_rules, ticket_rules, call_rules, admin_rules)
+    return ([rule for package in packages for rule in package.PURGES],
+            [rule for package in packages for rule in package.ERASURES])
 
 
 def register_blueprints(app: Flask) -> None:
@@ -160,6 +178,26 @@ def register_blueprints(app: Flask) -> None:
     # end; tickets hears how its reminder calls ended.
     auth_subscriptions.install(app)
     ticket_subscriptions.install(app)
+
+
+def register_metrics(app: Flask) -> None:
+    """``/metrics``, every webhook counted and timed, and auth's logins counted (announced on
+    ``ivr.signals.login_checked``: ivr never imports auth)."""
+    from ivr import signals
+    from telemetry.exposition import bp as metrics_bp
+    from telemetry.webhooks import WebhookMetrics
+
+    app.register_blueprint(metrics_bp)
+    signals.login_checked.connect(_count_login, sender=app)
+    steps = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()
+             if rule.rule.startswith("/voice") and not rule.arguments}
+    app.wsgi_app = WebhookMetrics(app.wsgi_app, steps)  # type: ignore[method-assign]
+
+
+def _count_login(app: Flask, *, result: str, **_: object) -> None:
+    from telemetry.metrics import count_login
+
+    count_login(result)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -197,6 +235,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(ouvidoria_cli)
     app.cli.add_command(surveys_cli)
     app.cli.add_command(admins_cli)
+    from privacy.cli import forget_command, purge_command
+
+    data_cli.add_command(purge_command)
+    contacts_cli.add_command(forget_command)
 
 
 @click.group("db", help="Database schema.")

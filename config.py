@@ -184,10 +184,16 @@ class Environment:
                 name, raw, "is not HOST:PORT (e.g. 127.0.0.1:8000), unix:PATH or fd://N", default)
         return raw
 
-    def secret(self, name: str, min_length: int) -> str | None:
-        """A key of at least ``min_length`` characters; never shown in a message."""
+    def secret(self, name: str, min_length: int, *, header: bool = False) -> str | None:
+        """A key of at least ``min_length`` characters; never shown in a message. ``header``:
+        sent in an HTTP header, so printable ASCII without spaces."""
         raw = self._trimmed(name)
-        if raw is not None and len(raw) < min_length:
+        if raw is None:
+            return None
+        if header and not (raw.isascii() and raw.isprintable() and " " not in raw):
+            self.problems.append(f"{name}: must be printable ASCII without spaces")
+            return None
+        if len(raw) < min_length:
             self.problems.append(f"{name}: too short (use at least {min_length} random "
                                  "characters, e.g. python -c 'import secrets; "
                                  "print(secrets.token_hex(32))')")
@@ -243,6 +249,13 @@ def _is_address(raw: str) -> bool:
             and 1 <= int(port) <= 65535)
 
 
+# Days kept by default (LGPD: no longer than the purpose needs). A year of call records for
+# the console's charts; six months of login attempts, the access records Marco Civil (Law
+# 12.965, art. 15) asks an application to keep; recordings and survey comments, whose words
+# are the caller's own, for as long as a team needs to act on them.
+RETENTION_DEFAULTS = {"calls": 365, "logins": 180, "recordings": 90, "survey_comments": 180}
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     """What the environment says (``README.md``, "Configuration")."""
@@ -259,6 +272,10 @@ class ServerConfig:
     twilio_account_sid: str | None = None  # None: reminder calls are skipped with a warning
     twilio_api_url: str = TWILIO_API_URL
     outbound_caller_id: str | None = None
+    metrics_token: str | None = None  # None: /metrics answers loopback only
+    log_format: str = "text"
+    # days each kind of personal data is kept (``data purge``), by name (privacy.rules)
+    retention_days: Mapping[str, int] = field(default_factory=lambda: dict(RETENTION_DEFAULTS))
     redis_url: str | None = None
     password_pepper: str | None = field(default=None, repr=False)
     rate_limit_per_call: int = 60
@@ -297,6 +314,12 @@ class ServerConfig:
             twilio_api_url=env.base_url("TWILIO_API_URL") or TWILIO_API_URL,
             outbound_caller_id=env.pattern(
                 "OUTBOUND_CALLER_ID", _E164, "is not an E.164 number (e.g. +551140030015)"),
+            metrics_token=env.secret("METRICS_TOKEN", 16, header=True),
+            log_format=env.choice("LOG_FORMAT", "text", ("text", "json")),
+            retention_days={
+                name: env.integer(f"RETENTION_{name.upper()}_DAYS", default, minimum=1,
+                                  maximum=3650)
+                for name, default in RETENTION_DEFAULTS.items()},
             redis_url=env.redis_url("REDIS_URL"),
             # docs/rules.md#rate-limits: a person's call makes at most 10 to 20 webhooks a minute
             rate_limit_per_call=env.integer("RATE_LIMIT_PER_CALL", 60, minimum=10),

@@ -42,6 +42,11 @@ secure_scheme_headers: dict[str, str] = {}
 forwarder_headers = ""
 
 _app_config = ServerConfig.read(_env)  # the workers read it again in create_app
+if _app_config.log_format == "json":
+    # gunicorn's own lines as JSON too, the app's beside them (telemetry.logs)
+    from telemetry.logs import gunicorn_logconfig
+
+    logconfig_dict = gunicorn_logconfig(loglevel, accesslog)
 
 
 def _exposed(address: str) -> str | None:
@@ -66,16 +71,35 @@ except ConfigError as error:
 
 def on_starting(server: Any) -> None:
     """Every bind gunicorn was given (this file's, ``-b``, ``GUNICORN_CMD_ARGS``) checked as
-    ``GUNICORN_BIND`` is above, before it listens; then ``SECRET_KEY``, required once an admin
-    exists: one line here rather than a traceback from every worker."""
+    ``GUNICORN_BIND`` is above, before it listens. Then the directory where the workers'
+    metrics meet (``telemetry.multiprocess``): before anything here imports prometheus_client,
+    which picks its multi-process mode on import, and the workers inherit it. Then
+    ``SECRET_KEY``, required once an admin exists: one line here rather than a traceback from
+    every worker."""
     for address in server.cfg.bind:
         if (exposed := _exposed(address)) is not None:
             raise SystemExit(f"Error: {exposed}")
+    from telemetry import multiprocess
+
+    multiprocess.prepare()
     from admin.setup import missing_secret_key
     from app import database_url
 
     if (missing := missing_secret_key(database_url(_app_config), _app_config.secret_key)):
         raise SystemExit(f"Error: {missing}")
+
+
+def child_exit(server: object, worker: Any) -> None:
+    """In the master, once a worker has gone (however it went): its live gauges stop counting."""
+    from telemetry import multiprocess
+
+    multiprocess.worker_gone(worker.pid)
+
+
+def on_exit(server: object) -> None:
+    from telemetry import multiprocess
+
+    multiprocess.cleanup()
 
 
 def post_worker_init(worker: object) -> None:

@@ -128,6 +128,9 @@ class LoginResult:
     contact_id: int | None = None
     company_id: int | None = None
     first_name: str | None = None
+    # the audited reason (``AuditResult``), finer than ``status``: for metrics only, so left
+    # out of comparisons (an unknown CPF's result equals a wrong password's)
+    reason: AuditResult | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -336,11 +339,13 @@ def record_login(session: Session, check: LoginCheck) -> LoginResult:
             status="too_many_in_call" if in_call >= MAX_FAILURES_PER_CALL else status,
             failures_in_call=in_call,
             delay_seconds=max(caller_delay_seconds(from_caller), line_delay_seconds(on_line)),
+            reason=result,
         )
 
     if check.failures_so_far >= MAX_FAILURES_PER_CALL:
         audit("call_limit")
-        return LoginResult(status="too_many_in_call", failures_in_call=check.failures_so_far)
+        return LoginResult(status="too_many_in_call", failures_in_call=check.failures_so_far,
+                           reason="call_limit")
     if not check.cpf_valid:
         return refuse("invalid_cpf", "invalid_cpf", None)
     contact_id = check.contact_id
@@ -373,6 +378,7 @@ def record_login(session: Session, check: LoginCheck) -> LoginResult:
         contact_id=contact_id,
         company_id=check.company_id,
         first_name=first_name_of(check.name),
+        reason="ok",
     )
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g
 
 from auth import flow, pending
-from auth.service import check_login, current_login, record_login, verify_login
+from auth.service import LoginResult, check_login, current_login, record_login, verify_login
 from database.flask_ext import request_session
+from ivr import signals
 from ivr.action_urls import call_state, query_counter
 from ivr.calls.steps import LOGIN_FAILED, LOGIN_OK
 from ivr.current import now, registry
@@ -25,6 +26,11 @@ def _where() -> tuple[Menu, CallState]:
     """The menu served now and where the call is (the main menu, for a URL without a state)."""
     menu = registry().current()
     return menu, call_state() or CallState(node=menu.settings.main_menu)
+
+
+def _announce(result: LoginResult) -> None:
+    if result.reason is not None:
+        signals.announce_login_checked(result.reason)
 
 
 def _silences() -> int:
@@ -57,6 +63,7 @@ def cpf(form: Form) -> Response:
                               rounds=current_app.config["BCRYPT_ROUNDS"],
                               pepper=current_app.config["PASSWORD_PEPPER"])
         session.commit()
+        _announce(result)
         return answer(flow.after_login(menu, state, moment, result), menu, state,
                       result=_login_result(result.speakable), secret=True)
     pending.remember_cpf(session, call_sid, keyed.keys, moment)
@@ -93,6 +100,7 @@ def password(form: Form) -> Response:
         return answer(flow.start_over(menu, state), menu, state, secret=True)
     result = record_login(session, check)
     session.commit()
+    _announce(result)
     return answer(flow.after_login(menu, state, moment, result), menu, state,
                   result=_login_result(result.speakable), secret=True)
 

@@ -15,6 +15,7 @@ from ivr.fallback import resume_retried
 from ivr.provider import forbidden, parse_form, signature_ok
 from ivr.respond import TWIML, answer
 from ivr.twiml import Voice, plain
+from telemetry.webhooks import mark_failed
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def voice_failure_response(error: Exception) -> Response:
         log.warning("unknown voice URL %s %s (%s)", request.method, request.path, error.code)
         reply = engine.restart(menu, now(), engine.CallContext(), menu.settings.menu_changed)
         return answer(reply, menu, secret=True)
+    mark_failed(request.environ)
     log.error("failure on %s for call %s: %s", request.path, g.get("call_sid", "-"),
               type(error).__name__,
               exc_info=current_app.debug or not isinstance(error, SQLAlchemyError))

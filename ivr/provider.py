@@ -20,6 +20,7 @@ from twilio.request_validator import HMAC_SHA1, RequestValidator, get_signature_
 from ivr import rate_limits
 from ivr.form_fields import parse_pairs
 from ivr.speech.heard import Heard, heard
+from telemetry.logs import CALL_SID_KEY
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def provider_webhook(view: Callable[..., Response]) -> Callable[..., Response]:
                         request.path)
             return forbidden()
         g.form = form
-        g.call_sid = form.get("CallSid", "")[:64]
+        g.call_sid = request.environ[CALL_SID_KEY] = form.get("CallSid", "")[:64]
         limited = rate_limits.refusal(app, request.path, g.call_sid, form.get("From"))
         if limited is not None:
             return limited

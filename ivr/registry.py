@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ivr.menu import Menu, MenuError, load_menu
+from telemetry.metrics import menu_loaded
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class MenuRegistry:
         self._lock = threading.Lock()
         # A bad file at start-up is fatal: there is no good menu to fall back on.
         self._menu: Menu = load_menu(path)
+        menu_loaded(self._menu.version)
         self._fingerprint = self._stat()
         self.loaded_at = datetime.now(UTC)
         self.refused: RefusedEdit | None = None
@@ -98,6 +100,7 @@ class MenuRegistry:
             return
         if self._stat() != fingerprint:
             return  # changed while it was read: what was read may be half of it
+        menu_loaded(menu.version, replaced=self._menu.version)
         self._menu = menu
         self._fingerprint = fingerprint
         self.loaded_at = datetime.now(UTC)

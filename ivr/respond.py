@@ -17,6 +17,7 @@ from ivr.rendering import render
 from ivr.speech.digits import spoken_digits
 from ivr.state import CallState
 from ivr.twiml import MIMETYPE, voice_of
+from telemetry.metrics import count_transfer
 
 TWIML = MIMETYPE
 
@@ -31,6 +32,10 @@ def answer(reply: Reply, menu: Menu, state: CallState | None = None, *,
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
     records: CallRecorder = app.extensions["call_recorder"]
+    if reply.outcome is not None and reply.outcome.kind == "closed":
+        # Outside hours: a transfer not attempted. The detail names the team's node, or
+        # ``specialist:<ticket>``.
+        count_transfer(reply.outcome.detail.partition(":")[0], "closed")
     if record_step(records, app, reply, state, result, secret):
         # Once the response has been sent, before the worker takes the next request.
         response = twiml_response(app, reply, menu)

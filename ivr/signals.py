@@ -9,6 +9,10 @@ everything else; when that is the database's failure, the completion is tried ag
 (``ivr.views.status``), otherwise the provider is answered as for any failure. A receiver may
 also run outside a request, in the app's context.
 
+``login_checked``: auth checked a phone login. Sent by auth's views with the app as sender and
+``result``, the audited reason (``ok``, ``bad_password``, ``bad_password_locks``...); the app
+counts it for ``/metrics``. Receivers must not raise.
+
 ``health_report``: ``GET /healthz`` asks for what else operations should see. Sent with the app
 as sender; each receiver returns a dict merged into the answer, and must not raise (the page
 answers when the database does not).
@@ -23,6 +27,7 @@ _signals = Namespace()
 
 call_ended = _signals.signal("call-ended")
 health_report = _signals.signal("health-report")
+login_checked = _signals.signal("login-checked")
 
 
 def health_reports() -> dict[str, object]:
@@ -32,3 +37,8 @@ def health_reports() -> dict[str, object]:
         merged.update(report)
     return merged
 
+
+
+def announce_login_checked(result: str) -> None:
+    login_checked.send(current_app._get_current_object(),  # type: ignore[attr-defined]
+                       result=result)

@@ -130,12 +130,15 @@ class Instance:
 
 
 class Nginx:
-    """Debian's nginx with the repository's proxy settings, on 127.0.0.1:``port``."""
+    """Debian's nginx with the repository's proxy settings, on ``host`` (127.0.0.1, or
+    another of this machine's addresses to be reached from beyond loopback):``port``."""
 
-    def __init__(self, work: Path, upstreams: list[str], port: int | None = None) -> None:
+    def __init__(self, work: Path, upstreams: list[str], port: int | None = None,
+                 host: str = "127.0.0.1") -> None:
         self.work = work
         self.port = port or free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.host = host
+        self.base = f"http://{host}:{self.port}"
         self.upstreams = upstreams
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -165,7 +168,7 @@ http {{
         keepalive 16;
     }}
     server {{
-        listen 127.0.0.1:{self.port};
+        listen {self.host}:{self.port};
         include {PROXY_CONF};
     }}
 }}
@@ -183,7 +186,7 @@ http {{
             if self.process.poll() is not None:
                 raise RuntimeError("nginx exited: " + (self.work / "error.log").read_text())
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                with socket.create_connection((self.host, self.port), timeout=1):
                     return
             except OSError:
                 time.sleep(0.05)

@@ -25,6 +25,9 @@ VARIABLES = (
     "GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_TIMEOUT", "GUNICORN_MAX_REQUESTS",
     "GUNICORN_LOG_LEVEL", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS",
     "TWILIO_ACCOUNT_SID", "TWILIO_API_URL", "OUTBOUND_CALLER_ID",
+    "GUNICORN_LOG_LEVEL", "GUNICORN_ACCESS_LOG", "FORWARDED_ALLOW_IPS", "METRICS_TOKEN",
+    "LOG_FORMAT", "RETENTION_CALLS_DAYS", "RETENTION_LOGINS_DAYS", "RETENTION_RECORDINGS_DAYS",
+    "RETENTION_SURVEY_COMMENTS_DAYS",
 )
 
 
@@ -88,6 +91,12 @@ BAD_VALUES = [
     ("OUTBOUND_CALLER_ID", "4003-0015", "is not an E.164 number"),
     ("OUTBOUND_CALLER_ID", "551140030015", "is not an E.164 number"),
     ("OUTBOUND_CALLER_ID", "+55 11 4003 0015", "is not an E.164 number"),
+    ("LOG_FORMAT", "jsonl", "is not one of text, json"),
+    ("RETENTION_CALLS_DAYS", "0", "is out of range (use 1 to 3650)"),
+    ("RETENTION_LOGINS_DAYS", "3651", "is out of range (use 1 to 3650)"),
+    ("RETENTION_RECORDINGS_DAYS", "90d", "is not a whole number"),
+    ("RETENTION_SURVEY_COMMENTS_DAYS", "-1", "is out of range (use 1 to 3650)"),
+    ("LOG_FORMAT", "yes", "is not one of text, json"),
     ("REDIS_URL", "127.0.0.1:6379", "is not a Redis URL"),
     ("REDIS_URL", "http://127.0.0.1:6379", "is not a Redis URL"),
     ("REDIS_URL", "redis://", "is not a Redis URL"),
@@ -95,6 +104,30 @@ BAD_VALUES = [
     ("RATE_LIMIT_PER_CALL", "9", "is out of range (use 10 or more)"),
     ("RATE_LIMIT_PER_NUMBER", "lots", "is not a whole number"),
 ]
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("short-token", "too short (use at least 16 random characters"),
+    ("a token with spaces 0123456789", "must be printable ASCII without spaces"),
+    ("tökén-0123456789abcdef", "must be printable ASCII without spaces"),
+])
+def test_a_bad_metrics_token_is_refused_without_repeating_it(value: str, problem: str) -> None:
+    (only,) = problems_of({"METRICS_TOKEN": value})
+    assert only.startswith(f"METRICS_TOKEN: {problem}")
+    assert value not in only
+
+
+def test_retention_days() -> None:
+    config = ServerConfig.from_env({"RETENTION_CALLS_DAYS": "30", "RETENTION_LOGINS_DAYS": ""})
+    assert config.retention_days == {"calls": 30, "logins": 180, "recordings": 90,
+                                     "survey_comments": 180}
+
+
+def test_metrics_token_and_log_format() -> None:
+    config = ServerConfig.from_env({"METRICS_TOKEN": "  0123456789abcdef\n", "LOG_FORMAT": "JSON"})
+    assert (config.metrics_token, config.log_format) == ("0123456789abcdef", "json")
+    default = ServerConfig.from_env({})
+    assert (default.metrics_token, default.log_format) == (None, "text")
 
 
 @pytest.mark.parametrize(("name", "value", "problem"), BAD_VALUES)

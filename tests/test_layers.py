@@ -64,6 +64,20 @@ def test_database_imports_nothing_of_the_app() -> None:
     assert [hit for path in files for hit in imports_of(path, app_packages)] == []
 
 
+def test_telemetry_imports_nothing_of_the_app() -> None:
+    """Metrics and logs sit below every package that counts or logs through them."""
+    files = sorted((ROOT / "telemetry").rglob("*.py"))
+    assert len(files) >= 4
+    app_packages = {"app", "config", "models", "ivr", "auth", "tickets", "importer", "database"}
+    assert [hit for path in files for hit in imports_of(path, app_packages)] == []
+
+
+def test_the_privacy_rules_import_nothing_of_the_app() -> None:
+    """Every package with personal data gives its rules in the shape ``privacy.rules`` sets."""
+    app_packages = {"app", "config", "models", "ivr", "auth", "tickets", "importer", "database"}
+    assert imports_of(ROOT / "privacy" / "rules.py", app_packages) == []
+
+
 def test_loading_all_of_ivr_loads_neither_auth_nor_tickets() -> None:
     """The same, through whatever ivr imports in turn (in a fresh interpreter)."""
     probe = ("import importlib, pkgutil, sys, ivr\n"

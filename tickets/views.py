@@ -23,6 +23,7 @@ from ivr.respond import answer
 from ivr.speech.digits import spoken_digits
 from ivr.speech.menus import Words, number_listen
 from ivr.state import CallState
+from telemetry.metrics import count_transfer, transfer_outcome
 from tickets import flow, service
 from tickets.lookup import (
     Caller,
@@ -241,21 +242,23 @@ def offer(visit: Visit) -> Response:
 def specialist_dialed(visit: Visit) -> Response:
     return _after_dial(visit, lambda ticket: flow.to_team(
         visit.menu, visit.state, ticket, now(),
-        say(visit.menu.wording.ticket_specialist_no_answer)),
+        say(visit.menu.wording.ticket_specialist_no_answer)), "specialist",
         specialist=True)
 
 
 @bp.post("/team-dialed")
 @ticket_webhook()
 def team_dialed(visit: Visit) -> Response:
+    team = flow.team_name(visit.menu, visit.ticket.area) if visit.ticket is not None else None
     return _after_dial(visit, lambda ticket: flow.leave_message(
         visit.menu, visit.state, ticket, say(visit.menu.wording.ticket_no_answer)),
-        specialist=False)
+        team or "unknown", specialist=False)
 
 
-def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply], *,
+def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply], team: str, *,
                 specialist: bool) -> Response:
     status = visit.form.get("DialCallStatus", "")
+    count_transfer(team, transfer_outcome(status))
     if status in engine.ANSWERED:
         if visit.ticket is None:
             return visit.reply(Reply(then=Hangup()), dial_result(status))

@@ -23,6 +23,7 @@ from database.session import Database
 from ivr.calls.events import Step
 from ivr.calls.spool import Spool
 from ivr.calls.store import write_steps
+from telemetry.metrics import CALL_RECORDS_DROPPED, CALL_RECORDS_QUEUED
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ class CallRecorder:
             if self.spool is not None:
                 self.spool.append(event)
             self._queue.put(event)
+        if answering:
+            CALL_RECORDS_QUEUED.inc(len(answering))
 
     def retry_later(self, job: Callable[[], None]) -> None:
         """Run ``job`` (a write that raised for want of the database) after the steps held
@@ -179,8 +182,11 @@ class CallRecorder:
             self._flush_lock.release()
 
     def _spooled(self, count: int) -> None:
+        """``count`` steps written or dropped: out of the spool and the backlog."""
         if self.spool is not None and count:
             self.spool.written(count)
+        if count:
+            CALL_RECORDS_QUEUED.dec(count)
 
     def _keep(self, unwritten: list[Step]) -> None:
         now = time.monotonic()
@@ -191,6 +197,7 @@ class CallRecorder:
                       "them for %.0f s", len(unwritten), len(self._jobs),
                       now - self._failing_since)
             self._spooled(len(unwritten))
+            CALL_RECORDS_DROPPED.inc(len(unwritten))
             self._failing_since = None
             self._jobs = []
             return
@@ -198,5 +205,6 @@ class CallRecorder:
             log.error("dropped the %d oldest call record steps kept while the database is away",
                       len(unwritten) - MAX_KEPT)
             self._spooled(len(unwritten) - MAX_KEPT)
+            CALL_RECORDS_DROPPED.inc(len(unwritten) - MAX_KEPT)
             unwritten = unwritten[-MAX_KEPT:]
         self._kept = unwritten
