@@ -598,6 +598,9 @@ class Call:
             extra = {"DialCallStatus": move.value}
             if move.value == "completed":
                 extra["DialCallDuration"] = str(round(waited))
+                # The caller ends the talk: the provider then asks the action URL with the call
+                # over. (When the person hangs up first, the caller would stay for the survey.)
+                extra["CallStatus"] = "completed"
             return waited, extra, page.action
         waited = self.pacing.listening(page, barge_in=False) + self.pacing.message()
         return waited, {"RecordingUrl": f"https://api.example.com/recordings/RE{self.call_sid[2:]}",
