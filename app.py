@@ -149,9 +149,11 @@ def privacy_rules() -> tuple[list[Purge], list[Erasure]]:
     from admin import retention as admin_rules
     from auth import retention as auth_rules
     from ivr.calls import retention as call_rules
+    from ouvidoria import retention as ouvidoria_rules
+    from surveys import retention as survey_rules
     from tickets import retention as ticket_rules
 
-    packages = (auth_rules, ticket_rules, call_rules, admin_rules)
+    packages = (auth_rules, ticket_rules, ouvidoria_rules, survey_rules, call_rules, admin_rules)
     return ([rule for package in packages for rule in package.PURGES],
             [rule for package in packages for rule in package.ERASURES])
 

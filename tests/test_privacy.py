@@ -17,7 +17,9 @@ from auth.models import CallerFailure, CallLogin, Contact, LineLoginFailures, Lo
 from auth.pending import PendingLogin
 from ivr.calls.models import Call, CallStep
 from models import metadata
+from ouvidoria.models import OuvidoriaContact
 from privacy.rules import Purge
+from surveys.models import SurveyAnswer
 from tests.conftest import (
     JOAO_CPF,
     JOAO_PASSWORD,
@@ -29,7 +31,7 @@ from tests.conftest import (
 )
 from tests.test_voice_login import login, post, to_team_login
 from tickets.enums import EventKind
-from tickets.models import Ticket, TicketEvent, VoiceMessageSlot
+from tickets.models import ReminderCall, Ticket, TicketEvent, VoiceMessageSlot
 
 NOW = OPEN_HOURS
 SECOND = timedelta(seconds=1)
@@ -77,6 +79,15 @@ def seed_ages(session: Session) -> None:
                           last_failure_at=NOW - timedelta(hours=1) - age),
             VoiceMessageSlot(call_sid=f"CA-{name}", ticket_id=ticket_id(session),
                              offered_at=NOW - timedelta(hours=1) - age),
+            ReminderCall(ticket_id=ticket_id(session), solution_at=NOW - days(40),
+                         attempt=1 if name == "old" else 2, phone="+5511988887777",
+                         claimed_at=calls_cutoff, state="placed", call_sid=f"CA-{name}-reminder"),
+            SurveyAnswer(call_sid=f"CA-{name}-survey", score=5,
+                         at=NOW - days(RETENTION["survey_comments"]) - age,
+                         comment_url=f"https://api.example.com/survey-{name}.mp3"),
+            OuvidoriaContact(call_sid=f"CA-{name}-ouvidoria", at=recordings_cutoff,
+                             outcome="message",
+                             recording_url=f"https://api.example.com/ouvidoria-{name}.mp3"),
         ])
         session.add(AdminLogin(at=NOW - days(RETENTION["logins"]) - age, username=name,
                                result="refused", address="192.0.2.7"))
@@ -101,6 +112,9 @@ def test_purge_deletes_exactly_what_is_older_than_each_setting(app: Flask,
         "failed-login counts of the line: 1 deleted (older than 10 minutes, past use)",
         "recordings left on tickets: 1 removed (older than 5 days)",
         "voice message offers: 1 deleted (older than 1 hours, past use)",
+        "reminder calls: 1 deleted (older than 30 days)",
+        "ouvidoria messages: 1 removed (older than 5 days)",
+        "survey comments: 1 removed (older than 7 days)",
         "call records: 2 deleted (older than 30 days)",
         "recordings in call records: 1 removed (older than 5 days)",
         "console login attempts: 1 deleted (older than 10 days)",
@@ -126,6 +140,14 @@ def test_purge_deletes_exactly_what_is_older_than_each_setting(app: Flask,
             select(TicketEvent.call_sid, TicketEvent.recording_url))}
         assert recordings == {"CA-old": None,
                               "CA-new": "https://api.example.com/ticket-new.mp3"}
+        assert set(session.scalars(select(ReminderCall.call_sid))) == {"CA-new-reminder"}
+        assert dict(session.execute(
+            select(SurveyAnswer.call_sid, SurveyAnswer.comment_url)).all()) == {
+            "CA-old-survey": None, "CA-new-survey": "https://api.example.com/survey-new.mp3"}
+        assert dict(session.execute(
+            select(OuvidoriaContact.call_sid, OuvidoriaContact.recording_url)).all()) == {
+            "CA-old-ouvidoria": None,
+            "CA-new-ouvidoria": "https://api.example.com/ouvidoria-new.mp3"}
 
     again = run(app, "data", "purge")
     assert again.exit_code == 0
