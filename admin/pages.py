@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from admin.reports import (
     caller_logins,
     console_logins,
     contacts_locked,
+    survey_scores,
 )
 from ivr.calls.models import Call
 from ivr.menu import Menu
@@ -71,6 +73,10 @@ def overview(session: Session, totals: Totals, period: Period, menu: Menu,
                       sum(totals.transfers[team, result] for result in results))
                      for team in teams]
     logins = caller_logins(session, period)
+    scores = survey_scores(session, period)
+    score_range = sorted({score for counts in scores.values() for score in counts})
+    survey_rows = [(team, [counts[score] for score in score_range], sum(counts.values()),
+                    average(counts)) for team, counts in sorted(scores.items())]
     login_buckets = {group: bucketed([(day, counts[day]) for day in period.days()])
                      for group, counts in logins.items()}
     unit, first = login_buckets["ok"]
@@ -97,7 +103,19 @@ def overview(session: Session, totals: Totals, period: Period, menu: Menu,
         "contacts_locked": contacts_locked(session, now),
         "console_logins": console_logins(session, period),
         "admins_locked": admins_locked(session, now),
+        "survey_scores": score_range,
+        "survey_rows": survey_rows,
+        "chart_surveys": charts.stacked(
+            "Satisfaction scores by team", [team for team, *_ in survey_rows],
+            [(str(score), [values[i] for _, values, _, _ in survey_rows])
+             for i, score in enumerate(score_range)], horizontal=True),
     }
+
+
+def average(counts: Counter[int]) -> str:
+    answers = sum(counts.values())
+    mean = sum(score * n for score, n in counts.items()) / answers if answers else 0
+    return f"{mean:.1f}".replace(".", ",") if answers else "-"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from admin.models import (
 )
 from admin.rollups import Counts, as_utc_hour, call_groups, day_start, login_groups
 from auth.models import Contact
+from surveys.models import SurveyAnswer
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 7
@@ -191,6 +192,18 @@ def caller_logins(session: Session, period: Period) -> dict[str, Counter[date]]:
             day = local_days[bucket] = as_utc_hour(bucket).astimezone(period.zone).date()
         result[CALLER_LOGIN_GROUPS.get(outcome, "failed")][day] += n
     return result
+
+
+def survey_scores(session: Session, period: Period) -> dict[str, Counter[int]]:
+    """Satisfaction scores keyed in the period, by team (the menu node that answered), counted
+    by score; grouped in the database (answers are indexed by time)."""
+    scores: dict[str, Counter[int]] = {}
+    for team, score, n in session.execute(
+            select(SurveyAnswer.team, SurveyAnswer.score, func.count())
+            .where(SurveyAnswer.at >= period.start, SurveyAnswer.at < period.end)
+            .group_by(SurveyAnswer.team, SurveyAnswer.score)):
+        scores.setdefault(team or "(no team)", Counter())[int(score)] += int(n)
+    return scores
 
 
 def console_logins(session: Session, period: Period) -> Counter[str]:

@@ -23,6 +23,7 @@ from auth.models import LoginAttempt
 from ivr.calls.models import Call
 from ivr.calls.recorder import CallRecorder
 from ivr.menu import MenuError, parse_menu
+from surveys.models import SurveyAnswer
 from tests.admin_calls import (
     EXPECTED_CALLS,
     EXPECTED_FUNNEL,
@@ -345,3 +346,30 @@ def test_calls_alike_are_counted_in_one_group(console: Flask, clock: Clock) -> N
         groups = list(call_groups(session, start, start + timedelta(hours=1)))
     assert sorted((row[3], row[4], row[6]) for row in groups) == [
         ("ticket_accepted", "", 2), ("transferred", "cadastro", 2), ("voicemail", "recado", 2)]
+
+
+def test_the_overview_shows_the_survey_scores_of_the_period(
+    console: Flask, browser: FlaskClient, clock: Clock
+) -> None:
+    now = clock()
+    with console.extensions["database"].transaction() as session:
+        session.add_all([
+            SurveyAnswer(call_sid="CA-s1", at=now, score=5, team="educacional"),
+            SurveyAnswer(call_sid="CA-s2", at=now, score=4, team="educacional"),
+            SurveyAnswer(call_sid="CA-s3", at=now, score=2, team="nfe"),
+            # Outside the default period (the last week): not counted.
+            SurveyAnswer(call_sid="CA-s4", at=now - timedelta(days=30), score=1, team="nfe"),
+        ])
+    page = browser.get("/admin/")
+    assert page.status_code == 200
+    assert table_rows(page.data, "surveys") == [
+        ["team (node)", "2", "4", "5", "answers", "average"],
+        ["educacional", "0", "1", "1", "2", "4,5"],
+        ["nfe", "1", "0", "0", "1", "2,0"],
+    ]
+    assert b'alt="Satisfaction scores by team"' in page.data
+
+
+def test_the_overview_says_when_no_survey_was_answered(browser: FlaskClient) -> None:
+    page = browser.get("/admin/")
+    assert b"No survey answers in this period." in page.data
