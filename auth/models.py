@@ -3,8 +3,8 @@
 All login state lives in the database, so every worker and instance sees the same counts:
 ``Contact.failed_attempts``/``locked_until`` (the 5-strikes lock), ``CallLogin`` (one row per
 call: its failures and, once logged in, who), ``CallerFailure`` (failures per calling number,
-across CPFs), ``LineLoginFailures`` (failures on the whole line, per minute) and ``LoginAttempt``
-(the audit trail, CPF masked).
+across CPFs), ``LineLoginFailures`` (password checks and refusals on the whole line, per
+minute) and ``LoginAttempt`` (the audit trail, CPF masked).
 """
 
 from __future__ import annotations
@@ -122,7 +122,8 @@ class CallerFailure(Base):
 
 
 class LineLoginFailures(Base):
-    """Failed logins on the whole line (any number, any CPF) that started in one minute.
+    """Password checks on the whole line (any number, any CPF) in one minute, and how many of
+    them were refused.
 
     A handful of rows: those older than the window are deleted as logins come (see
     ``auth.line_failures``).
@@ -132,4 +133,5 @@ class LineLoginFailures(Base):
 
     # the minute's start, UTC (seconds and below zero)
     minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer)
+    failures: Mapped[int] = mapped_column(Integer)  # refused checks, counted in ``checks`` too
+    checks: Mapped[int] = mapped_column(Integer)

@@ -31,11 +31,13 @@ What a caller may learn, and what stays inside:
   the first, then 2, 4, 8, 16, and 20 at most. A success does not reset it (a valid login must
   not buy an attacker on the same line a fresh start); it fades after an hour without failures.
   Callers who withhold their number share one count, under ``anonymous``.
-- The line's (``auth.line_failures``): every refused password check on the line counts, any
-  number, any CPF; past 30 within 10 minutes every login on the line, by anyone, waits 2 s,
-  doubling every 10 failures more, up to 20 s. This is what slows password spraying (one common
+- The line's (``auth.line_failures``): every password check on the line counts, and its
+  refusal, any number, any CPF; while the refusals within 10 minutes exceed both 30 and half of
+  the checks, every login on the line, by anyone, waits 2 s, doubling every 10 refusals more
+  past what the line allows, up to 20 s. This is what slows password spraying (one common
   password against many CPFs, a few per call, each call from a new, forged number), which the
-  call's, the CPF's and the number's limits each miss. It is set on every result, ``ok`` too.
+  call's, the CPF's and the number's limits each miss; the share keeps honest callers'
+  mistyping on a busy line from slowing it. It is set on every result, ``ok`` too.
 
 The view plays it as a TwiML ``<Pause>`` first, before the answer is spoken, so no server thread
 sleeps. It must play it before a welcome as before a refusal: a pause heard only before refusals
@@ -76,7 +78,7 @@ from sqlalchemy.orm import Session
 from auth import counters
 from auth.documents import is_valid_cpf, mask_cpf, normalize_document
 from auth.errors import InvalidCpfError, InvalidPasswordError, UnknownContactError
-from auth.line_failures import line_delay_seconds, observe_login
+from auth.line_failures import observe_login
 from auth.models import (
     CALL_SID_LENGTH,
     PHONE_LENGTH,
@@ -334,11 +336,12 @@ def record_login(session: Session, check: LoginCheck) -> LoginResult:
         in_call = counters.record_call_failure(session, check.call_sid, now)
         from_caller = counters.record_caller_failure(session, check.caller, now)
         # last: the line's row of the minute is the one every failing login writes
-        on_line = observe_login(session, now, failed=result != "invalid_cpf")
+        on_line = observe_login(session, now,
+                                "unchecked" if result == "invalid_cpf" else "refused")
         return LoginResult(
             status="too_many_in_call" if in_call >= MAX_FAILURES_PER_CALL else status,
             failures_in_call=in_call,
-            delay_seconds=max(caller_delay_seconds(from_caller), line_delay_seconds(on_line)),
+            delay_seconds=max(caller_delay_seconds(from_caller), on_line.delay_seconds),
             reason=result,
         )
 
@@ -370,11 +373,11 @@ def record_login(session: Session, check: LoginCheck) -> LoginResult:
     if check.upgrade is not None:
         _store_upgrade(session, contact_id, *check.upgrade)
     audit("ok", contact_id)
-    on_line = observe_login(session, now, failed=False)
+    on_line = observe_login(session, now, "accepted")
     return LoginResult(
         status="ok",
         failures_in_call=check.failures_so_far,
-        delay_seconds=line_delay_seconds(on_line),
+        delay_seconds=on_line.delay_seconds,
         contact_id=contact_id,
         company_id=check.company_id,
         first_name=first_name_of(check.name),

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from auth import pending
-from auth.line_failures import LINE_THRESHOLD, line_failures
+from auth.line_failures import line_count
 from auth.service import current_login, end_call
 from database.flask_ext import request_session
 from ivr import logins, signals
@@ -37,13 +37,14 @@ def on_call_ended(app: Flask, *, session: Session, call_sid: str, **_: object) -
 
 
 def report_logins(app: Flask, **_: object) -> dict[str, object]:
-    """Refused logins on the whole line in the last ten minutes, for an alert on password
-    spraying: past ``LINE_THRESHOLD`` every login is being slowed."""
+    """Password checks on the whole line in the last ten minutes and how many were refused,
+    for an alert on password spraying: ``line_slowed`` while every login is being slowed."""
     now: datetime = app.config["CLOCK"]()
     try:
         with app.extensions["database"].transaction() as session:
-            failures = line_failures(session, now)
+            count = line_count(session, now)
     except SQLAlchemyError:
         return {"logins": "unavailable"}
-    return {"logins": {"refused_last_10_minutes": failures,
-                       "line_slowed": failures > LINE_THRESHOLD}}
+    return {"logins": {"refused_last_10_minutes": count.failures,
+                       "checked_last_10_minutes": count.checks,
+                       "line_slowed": count.slowed}}

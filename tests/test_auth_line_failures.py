@@ -1,4 +1,5 @@
-"""Password spraying: the line-wide count of failed logins slows every login when it spikes."""
+"""Password spraying: the line-wide count of refused logins slows every login when it spikes
+above both a fixed count and half of the line's password checks."""
 
 from __future__ import annotations
 
@@ -11,13 +12,18 @@ from multiprocessing.synchronize import Barrier
 import pytest
 from alembic import command
 from flask import Flask
-from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy import create_engine, func, insert, inspect, select, text
+from sqlalchemy.orm import Session
 
 from auth.documents import is_valid_cpf
 from auth.line_failures import (
+    LINE_REFUSED_SHARE,
     LINE_THRESHOLD,
     LINE_WINDOW,
     MAX_LINE_DELAY_SECONDS,
+    LineCount,
+    PasswordCheck,
+    line_count,
     line_delay_seconds,
     line_failures,
     observe_login,
@@ -80,10 +86,47 @@ def slowdown_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
             and record.levelno == logging.WARNING]
 
 
+def line_traffic(db: Database, checks: list[PasswordCheck], *,
+                 at: timedelta = timedelta(0)) -> list[LineCount]:
+    """Password checks seen by the line, in one transaction, without the login around them."""
+    with db.transaction() as session:
+        return [observe_login(session, NOW + at, check) for check in checks]
+
+
+def honest_minutes(db: Database, minutes: range, *, checks: int = 100,
+                   refused_every: int = 5) -> list[LineCount]:
+    """Honest callers: ``checks`` a minute, one in ``refused_every`` mistyped (20%)."""
+    pattern: list[PasswordCheck] = ["refused" if index % refused_every == 0 else "accepted"
+                                    for index in range(checks)]
+    return [count for minute in minutes
+            for count in line_traffic(db, pattern, at=timedelta(minutes=minute))]
+
+
 def test_the_delay_schedule() -> None:
     assert LINE_THRESHOLD == 30 and LINE_WINDOW == timedelta(minutes=10)
-    failures = [0, 30, 31, 40, 41, 50, 51, 60, 61, 70, 71, 500]
-    assert [line_delay_seconds(n) for n in failures] == [0, 0, 2, 2, 4, 4, 8, 8, 16, 16, 20, 20]
+    assert LINE_REFUSED_SHARE == 0.5
+    beyond = [-5, 0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 470]
+    assert [line_delay_seconds(n) for n in beyond] == [0, 0, 2, 2, 4, 4, 8, 8, 16, 16, 20, 20]
+
+
+@pytest.mark.parametrize(("checks", "failures", "allowed", "delay"), [
+    (0, 0, 30, 0),
+    (31, 31, 30, 2),  # a sprayer on a quiet line: as with the count alone
+    (71, 71, 30, 20),
+    (60, 31, 30, 2),  # 29 accepted allow fewer than 30: the fixed count rules
+    (62, 31, 31, 0),  # exactly half refused: not past the share
+    (1000, 200, 800, 0),  # a busy line of honest callers, 20% mistyped
+    (1000, 450, 550, 0),  # an honest bad day, 45% refused
+    (1601, 801, 800, 2),  # a sprayer past the share on that busy line
+    (1611, 811, 800, 4),
+    (1671, 871, 800, 20),
+])
+def test_the_line_allows_30_refusals_or_as_many_as_its_accepted_checks(
+    checks: int, failures: int, allowed: int, delay: int
+) -> None:
+    count = LineCount(checks=checks, failures=failures)
+    assert (count.allowed_failures, count.delay_seconds) == (allowed, delay)
+    assert count.slowed == (delay > 0)
 
 
 def test_spraying_one_pin_over_90_cpfs_from_new_numbers_slows_every_login(
@@ -119,8 +162,9 @@ def test_spraying_one_pin_over_90_cpfs_from_new_numbers_slows_every_login(
     assert found.delay_seconds == MAX_LINE_DELAY_SECONDS  # the find is answered after 20 s
     assert count_now(db, timedelta(minutes=8)) == 89
     assert slowdown_lines(caplog) == [
-        "line slowdown on: 31 failed logins in the last 10 minutes (threshold 30, any number, "
-        "any CPF): every login now waits 2 s before its answer"]
+        "line slowdown on: 31 of 31 password checks refused in the last 10 minutes (past 30 and "
+        "past 50% of the checks, any number, any CPF): every login now waits 2 s before its "
+        "answer"]
 
 
 def test_everyone_waits_while_the_line_is_slowed_then_nobody(
@@ -150,11 +194,68 @@ def test_everyone_waits_while_the_line_is_slowed_then_nobody(
     attempt(db, call_sid="CA-later-2", caller="+5511987654321",
             at=LINE_WINDOW + timedelta(seconds=2))
     assert slowdown_lines(caplog) == [
-        "line slowdown on: 31 failed logins in the last 10 minutes (threshold 30, any number, "
-        "any CPF): every login now waits 2 s before its answer",
-        "line slowdown off: 12 failed logins in the last 10 minutes (threshold 30): logins no "
-        "longer wait",
+        "line slowdown on: 31 of 32 password checks refused in the last 10 minutes (past 30 and "
+        "past 50% of the checks, any number, any CPF): every login now waits 2 s before its "
+        "answer",
+        "line slowdown off: 12 of 14 password checks refused in the last 10 minutes (30 "
+        "allowed: 30, or 50% of the checks): logins no longer wait",
     ]
+
+
+def test_a_busy_line_of_honest_callers_waits_for_nothing(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """500 callers on the line: 1,000 password checks in 10 minutes, 200 of them mistyped.
+    The 200 refusals are far past 30, but a fifth of the checks."""
+    add_contact(db)
+    caplog.set_level(logging.WARNING)
+    counts = honest_minutes(db, range(10))
+    assert counts[-1] == LineCount(checks=1000, failures=200)
+    assert [count.delay_seconds for count in counts] == [0] * 1000
+
+    later = timedelta(minutes=9, seconds=30)
+    wrong = attempt(db, password=WRONG_PASSWORD, call_sid="CA-typo", caller="+5511900000001",
+                    at=later)
+    right = attempt(db, call_sid="CA-typo", caller="+5511900000001", at=later)
+    assert (wrong.status, wrong.delay_seconds) == ("failed", 0)
+    assert (right.status, right.delay_seconds) == ("ok", 0)
+    with db.session() as session:
+        assert line_count(session, NOW + later) == LineCount(checks=1002, failures=201)
+    assert slowdown_lines(caplog) == []
+
+
+def test_a_sprayer_on_a_busy_line_is_slowed_past_as_many_refusals_as_accepted_checks(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Honest callers (800 accepted, 200 refused) allow 800 refusals: the sprayer's first 600
+    go unslowed, then every refusal past 800 costs what one past 30 costs on a quiet line, and
+    every caller waits as long."""
+    add_contact(db)
+    caplog.set_level(logging.WARNING)
+    honest_minutes(db, range(10))
+    spray_at = timedelta(minutes=9, seconds=30)
+    unslowed = line_traffic(db, ["refused"] * 600, at=spray_at)
+    assert unslowed[-1] == LineCount(checks=1600, failures=800)
+    assert max(count.delay_seconds for count in unslowed) == 0
+    assert slowdown_lines(caplog) == []
+
+    sprayed = fail_from_new_numbers(db, 71, at=spray_at, cpf=make_cpf(3))
+    assert [r.delay_seconds for r in sprayed] == [2] * 10 + [4] * 10 + [8] * 10 + [16] * 10 + [
+        20] * 31
+    maria = attempt(db, call_sid="CA-maria", caller="+5511987654321", at=spray_at)
+    assert maria.ok and maria.delay_seconds == MAX_LINE_DELAY_SECONDS
+    assert slowdown_lines(caplog) == [
+        "line slowdown on: 801 of 1601 password checks refused in the last 10 minutes (past 30 "
+        "and past 50% of the checks, any number, any CPF): every login now waits 2 s before "
+        "its answer"]
+
+    # the first minute of honest traffic leaves the window; the spray stays in it, and the
+    # line stays slowed on its refusals beyond the 722 accepted checks left
+    next_minute = spray_at + timedelta(seconds=30)
+    assert attempt(db, call_sid="CA-maria-2", caller="+5511987654321",
+                   at=next_minute).delay_seconds == MAX_LINE_DELAY_SECONDS
+    with db.session() as session:
+        assert line_count(session, NOW + next_minute) == LineCount(checks=1573, failures=851)
 
 
 def test_minutes_that_left_the_window_are_deleted(db: Database) -> None:
@@ -172,7 +273,8 @@ def test_minutes_that_left_the_window_are_deleted(db: Database) -> None:
 def test_invalid_cpfs_do_not_count_but_wait_like_any_login(db: Database) -> None:
     add_contact(db)
     fail_from_new_numbers(db, 50, cpf="52998224724")  # check digits wrong: refused unchecked
-    assert count_now(db) == 0
+    with db.session() as session:  # nor as checks: a sprayer could not dilute the share
+        assert line_count(session, NOW) == LineCount(checks=0, failures=0)
     fail_from_new_numbers(db, LINE_THRESHOLD + 1, at=timedelta(seconds=1))
     invalid = attempt(db, cpf="52998224724", call_sid="CA-typo", caller="+5511900000001",
                       at=timedelta(seconds=2))
@@ -217,7 +319,8 @@ def fail_once(url: str, index: int, barrier: Barrier, results: Queue[int]) -> No
             warm_up.execute(select(1))
         barrier.wait(timeout=60)
         with database.transaction() as session:
-            results.put(observe_login(session, NOW, failed=True))
+            count = observe_login(session, NOW, "refused" if index % 2 else "accepted")
+            results.put(count.checks)
     finally:
         database.dispose()
 
@@ -235,7 +338,8 @@ def test_concurrent_failures_in_one_minute_are_each_counted_once(db: Database) -
         worker.join(timeout=60)
 
     assert [worker.exitcode for worker in workers] == [0] * WORKERS
-    assert count_now(db) == WORKERS
+    with db.session() as session:
+        assert line_count(session, NOW) == LineCount(checks=WORKERS, failures=WORKERS // 2)
     assert seen[-1] == WORKERS  # the last to commit saw every other
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(LineLoginFailures)) == 1
@@ -257,7 +361,8 @@ def test_a_new_number_s_first_wrong_password_is_answered_after_the_line_s_pause(
     app: Flask, signed: SignedClient, demo_data: None
 ) -> None:
     with app.extensions["database"].transaction() as session:
-        session.add(LineLoginFailures(minute=OPEN_HOURS.replace(second=0), failures=45))
+        session.add(LineLoginFailures(minute=OPEN_HOURS.replace(second=0), failures=45,
+                                      checks=60))
     sid, caller = "CA" + "7" * 32, "+5511955550000"
     doc = post(signed, "/voice", None, sid, caller)
     for key in "223991":
@@ -279,10 +384,18 @@ def test_healthz_shows_the_line_s_refused_logins_for_an_alert(
         assert response.status_code == 200
         return response.get_json()["logins"]
 
-    assert logins() == {"refused_last_10_minutes": 0, "line_slowed": False}
+    assert logins() == {"refused_last_10_minutes": 0, "checked_last_10_minutes": 0,
+                        "line_slowed": False}
+    minute = OPEN_HOURS.replace(second=0)
     with app.extensions["database"].transaction() as session:
-        session.add(LineLoginFailures(minute=OPEN_HOURS.replace(second=0), failures=31))
-    assert logins() == {"refused_last_10_minutes": 31, "line_slowed": True}
+        session.add(LineLoginFailures(minute=minute, failures=31, checks=150))
+    assert logins() == {"refused_last_10_minutes": 31, "checked_last_10_minutes": 150,
+                        "line_slowed": False}
+    with app.extensions["database"].transaction() as session:
+        session.add(LineLoginFailures(minute=minute - timedelta(minutes=1), failures=90,
+                                      checks=90))
+    assert logins() == {"refused_last_10_minutes": 121, "checked_last_10_minutes": 240,
+                        "line_slowed": True}
 
 
 # --- the migration -----------------------------------------------------------------------------
@@ -300,3 +413,29 @@ def test_migration_builds_the_table_of_the_model_and_downgrade_removes_it(
         engine.dispose()
     upgrade(database_url)
     assert schema_differences(database_url, {"line_login_failures"}) == []
+
+
+def test_migration_0016_counts_the_minutes_already_there_as_all_refused(
+    database_url: str,
+) -> None:
+    """A deploy inside an attack keeps the line slowed: the minutes counted before knew only
+    their refusals. Downgrading drops the checks and keeps the refusals."""
+    command.downgrade(alembic_config(database_url), "0012_around_the_call")
+    engine = create_engine(database_url)
+    try:
+        assert "checks" not in {column["name"] for column
+                                in inspect(engine).get_columns("line_login_failures")}
+        with engine.begin() as connection:
+            connection.execute(insert(LineLoginFailures).values(minute=NOW, failures=45))
+        upgrade(database_url)
+        assert schema_differences(database_url, {"line_login_failures"}) == []
+        with Session(engine) as session:
+            assert line_count(session, NOW) == LineCount(checks=45, failures=45)
+            assert line_count(session, NOW).slowed
+        command.downgrade(alembic_config(database_url), "0012_around_the_call")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT failures FROM line_login_failures")).all() == [
+                (45,)]
+    finally:
+        engine.dispose()
+    upgrade(database_url)

@@ -91,8 +91,8 @@ def seed_ages(session: Session) -> None:
         ])
         session.add(AdminLogin(at=NOW - days(RETENTION["logins"]) - age, username=name,
                                result="refused", address="192.0.2.7"))
-    session.add_all([LineLoginFailures(minute=NOW - timedelta(minutes=11), failures=3),
-                     LineLoginFailures(minute=NOW - timedelta(minutes=9), failures=2)])
+    session.add_all([LineLoginFailures(minute=NOW - timedelta(minutes=11), failures=3, checks=9),
+                     LineLoginFailures(minute=NOW - timedelta(minutes=9), failures=2, checks=7)])
 
 
 def test_purge_deletes_exactly_what_is_older_than_each_setting(app: Flask,
