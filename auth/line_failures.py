@@ -20,12 +20,12 @@ honest range, so chance does not reach it (at 25% refused, a window passes both 
 of 1 in 77,000 at about 60 checks, where the bars meet, as with the count alone; 1 in 10^9 at
 120 checks, and less with more) and neither do honest callers' bad days, such as a company's
 contacts imported without passwords (refused as such) or a wave of forgotten passwords, up to
-40% or so. The price is on a busy line: each
-accepted check there lets one refusal through, so a sprayer gets the accepted checks less the
-honest refusals free in every 10 minutes (with 800 accepted and 200 refused in the window: 600
-tries, one a second). A lower share would shrink that and bring the honest bad days within
-reach. A sprayer can also add accepted checks of their own, but only with a real contact's
-password, each login one more call audited under that contact.
+40% or so. The price is on a busy line: each accepted check there lets one refusal through, so
+a sprayer gets the accepted checks less the honest refusals free in every 10 minutes (with 800
+accepted and 200 refused in the window: 600 tries, one a second). A lower share would shrink
+that and bring the honest bad days within reach. A sprayer can also add accepted checks of
+their own, but only with a real contact's password, each login one more call audited under
+that contact.
 
 The pause, once on, counts the refusals past what the line allows, ``allowed_failures``: the
 larger of ``LINE_THRESHOLD`` and the refusals the accepted checks allow at that share. It is
