@@ -9,15 +9,7 @@ from collections.abc import Callable
 import graphviz
 
 from ivr.menu import Menu
-from ivr.menu.schema import (
-    MenuNode,
-    MessageNode,
-    OuvidoriaNode,
-    SurveyNode,
-    TicketStatusNode,
-    TransferNode,
-    VoicemailNode,
-)
+from ivr.menu.schema import Node
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +45,10 @@ def menu_graph(menu: Menu, link: Callable[[str], str] | None = None) -> graphviz
     return graph
 
 
-def _edges(node: object) -> list[tuple[str, str, bool]]:
+def _edges(node: Node) -> list[tuple[str, str, bool]]:
     """(label, target, is a fallback) of the node's ways out."""
-    if isinstance(node, MenuNode):
-        edges = [(f"key {key}", option.goto, False) for key, option in node.options.items()]
-        if node.direct_entry:
-            edges.append((f"{node.direct_entry.digits} digits", node.direct_entry.goto, False))
-        return edges
-    if isinstance(node, TransferNode):
-        fallbacks = [("unanswered", node.on_unanswered), ("busy", node.on_busy),
-                     ("no answer", node.on_no_answer), ("failed", node.on_failed),
-                     ("closed", node.when_closed)]
-        return [(why, target, True) for why, target in fallbacks if target]
-    if isinstance(node, MessageNode) and node.next:
-        return [("then", node.next, False)]
-    assert isinstance(node, (MessageNode, VoicemailNode, TicketStatusNode, OuvidoriaNode,
-                             SurveyNode))
-    return []
+    return [(f"key {way.label}" if way.kind == "key" else way.label, way.target,
+             way.kind == "fallback") for way in node.exits()]
 
 
 def render_svg(graph: graphviz.Digraph) -> str:

@@ -113,27 +113,11 @@ def tree_lines(menu: Menu) -> list[str]:
             entry = node.direct_entry
             extra = f", or {entry.digits} digits → {entry.goto}" if entry else ""
             lines.append(f"{label}{lock}: menu{extra}")
-            for key, option in node.options.items():
-                first = len(lines)
-                walk(option.goto, key, depth + 1)
-                if option.synonyms:  # what a caller may say instead (docs/rules.md#speech)
-                    said = ", ".join(f'"{synonym}"' for synonym in option.synonyms)
-                    lines[first] += f" (or say {said})"
-            if entry:
-                walk(entry.goto, f"{entry.digits} digits", depth + 1)
         elif isinstance(node, TransferNode):
             hours = f", hours {node.schedule}" if node.schedule else ""
             lines.append(f"{label}{lock}: transfer to {node.to}{hours}")
-            fallbacks = {"unanswered": node.on_unanswered, "busy": node.on_busy,
-                         "no answer": node.on_no_answer, "failed": node.on_failed,
-                         "closed": node.when_closed}
-            for why, fallback in fallbacks.items():
-                if fallback:
-                    walk(fallback, f"if {why}", depth + 1)
         elif isinstance(node, MessageNode):
             lines.append(f"{label}{lock}: message" + ("" if node.next else ", then hang up"))
-            if node.next:
-                walk(node.next, "then", depth + 1)
         elif isinstance(node, VoicemailNode):
             lines.append(f"{label}{lock}: voicemail (up to {node.max_seconds}s)")
         elif isinstance(node, TicketStatusNode):
@@ -143,6 +127,15 @@ def tree_lines(menu: Menu) -> list[str]:
             lines.append(f"{label}{lock}: ouvidoria, an earlier ticket, then {node.to}{hours}")
         elif isinstance(node, SurveyNode):
             lines.append(f"{label}{lock}: survey {node.lowest} to {node.highest}")
+        for way in node.exits():
+            first = len(lines)
+            walk(way.target, f"if {way.label}" if way.kind == "fallback" else way.label, depth + 1)
+            if way.kind == "key" and isinstance(node, MenuNode):
+                # What a caller may say instead (docs/rules.md#speech).
+                synonyms = node.options[way.label].synonyms
+                if synonyms:
+                    said = ", ".join(f'"{synonym}"' for synonym in synonyms)
+                    lines[first] += f" (or say {said})"
 
     lines.append(f"menu version {menu.version}; '{settings.repeat_key}' repeats, "
                  f"'{settings.main_menu_key}' goes back to the main menu; speech "

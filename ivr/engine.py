@@ -228,8 +228,12 @@ def offer_survey(menu: Menu, state: CallState, *, team: str, specialist: bool = 
     node = menu.node(name) if name else None
     if not isinstance(node, SurveyNode) or name is None:
         return None
-    params = (("t", team), ("p", "1")) if specialist else (("t", team),)
-    return ask_survey(menu, node, state.at(name), params, lead)
+    return ask_survey(menu, node, state.at(name), survey_params(team, specialist), lead)
+
+
+def survey_params(team: str, specialist: bool) -> tuple[tuple[str, str], ...]:
+    """What the survey is about, carried in its webhooks' URLs from step to step."""
+    return (("t", team), ("p", "1")) if specialist else (("t", team),)
 
 
 def ask_survey(menu: Menu, node: SurveyNode, state: CallState,

@@ -13,8 +13,8 @@ from ivr.calls.steps import ERROR
 from ivr.current import now, registry
 from ivr.fallback import resume_retried
 from ivr.provider import forbidden, parse_form, signature_ok
-from ivr.respond import TWIML, answer
-from ivr.twiml import Voice, plain
+from ivr.respond import answer
+from ivr.twiml import MIMETYPE, Voice, plain
 from telemetry.webhooks import mark_failed
 
 log = logging.getLogger(__name__)
@@ -63,5 +63,5 @@ def voice_failure_response(error: Exception) -> Response:
 
 
 def _last_resort() -> Response:
-    return Response(plain(LAST_RESORT, LAST_RESORT_VOICE), mimetype=TWIML,
+    return Response(plain(LAST_RESORT, LAST_RESORT_VOICE), mimetype=MIMETYPE,
                     headers={FAILURE_HEADER: "1"})

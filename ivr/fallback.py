@@ -23,7 +23,7 @@ from ivr.current import now, registry
 from ivr.form_fields import parse_pairs
 from ivr.logins import call_context
 from ivr.menu import Menu
-from ivr.provider import RESUMER, Form
+from ivr.provider import RESUMER, Form, dial_status
 from ivr.respond import answer
 from ivr.state import CallState
 
@@ -41,7 +41,7 @@ def resume_reply(menu: Menu, endpoint: str | None, state: CallState | None, form
     """What the caller hears after the webhook ``endpoint`` failed at ``state``."""
     moment = now()
     apology = say(menu.settings.apology)
-    if form.get("DialCallStatus", "").strip().lower() in engine.ANSWERED:
+    if dial_status(form) in engine.ANSWERED:
         return Reply(then=Hangup())  # the transfer took place: the call is over
     if endpoint in UNSAFE_TO_RESUME:
         return engine.on_failure(menu, moment)

@@ -172,6 +172,24 @@ def answer_of(form: Mapping[str, str]) -> Heard:
     return heard(form.get("Digits"), form.get("SpeechResult"), form.get("Confidence"))
 
 
+def dial_status(form: Mapping[str, str]) -> str:
+    """How a transfer went (``DialCallStatus``), trimmed and in lower case; '' when absent."""
+    return form.get("DialCallStatus", "").strip().lower()
+
+
+def caller_on_line(form: Mapping[str, str]) -> bool:
+    """After an answered transfer: the caller's own call is still in progress, so the person
+    they talked to hung up first."""
+    return form.get("CallStatus") == "in-progress"
+
+
+def recording_url(form: Mapping[str, str], max_length: int) -> str | None:
+    """The ``RecordingUrl`` of a recording's callback when it is a web address, cut to
+    ``max_length`` (the column or the action URL it goes in); None for none or anything else."""
+    url = form.get("RecordingUrl", "")[:max_length]
+    return url if url.startswith(("https://", "http://")) else None
+
+
 def caller_number(value: str | None) -> str | None:
     """Caller ids can be SIP URIs of any length; the record keeps what fits its column."""
     return value[:64] if value else None

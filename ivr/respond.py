@@ -19,8 +19,6 @@ from ivr.state import CallState
 from ivr.twiml import MIMETYPE, voice_of
 from telemetry.metrics import count_transfer
 
-TWIML = MIMETYPE
-
 
 def answer(reply: Reply, menu: Menu, state: CallState | None = None, *,
            result: str | None = None, secret: bool = False) -> Response:
@@ -80,4 +78,4 @@ def record_step(records: CallRecorder, app: Flask, reply: Reply, state: CallStat
 def twiml_response(app: Flask, reply: Reply, menu: Menu) -> Response:
     # Everything the action URLs depend on besides the reply: cached documents never cross it.
     scope = (app.config["PUBLIC_BASE_URL"] or "") + request.environ.get("SCRIPT_NAME", "")
-    return Response(render(reply, voice_of(menu), resume_url, scope), mimetype=TWIML)
+    return Response(render(reply, voice_of(menu), resume_url, scope), mimetype=MIMETYPE)

@@ -24,7 +24,7 @@ from ivr.current import now, recorder, registry
 from ivr.logins import call_context
 from ivr.menu import Menu
 from ivr.menu.schema import TransferNode
-from ivr.provider import Form, answer_of, caller_number, provider_webhook
+from ivr.provider import Form, answer_of, caller_number, caller_on_line, provider_webhook
 from ivr.respond import answer
 from ivr.state import CallState
 from telemetry.metrics import count_transfer, transfer_outcome
@@ -70,10 +70,8 @@ def dialed(form: Form) -> Response:
     def on_result(menu: Menu, state: CallState) -> Reply:
         if isinstance(menu.node(state.node), TransferNode):  # the team: a node of the menu
             count_transfer(state.node, transfer_outcome(status))
-        # The caller's own call is still in progress when the person they talked to hung up
-        # first.
         return engine.on_dial_result(menu, state, status, now(), call_context(),
-                                     caller_on_line=form.get("CallStatus") == "in-progress")
+                                     caller_on_line=caller_on_line(form))
 
     return _step(form, on_result, dial_result(status))
 

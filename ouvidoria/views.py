@@ -15,7 +15,7 @@ from ivr.actions import Redirect, Reply, Resume
 from ivr.current import now, registry
 from ivr.menu import Menu
 from ivr.menu.schema import OuvidoriaNode
-from ivr.provider import Form, provider_webhook
+from ivr.provider import Form, caller_on_line, dial_status, provider_webhook, recording_url
 from ivr.respond import answer
 from ivr.state import CallState
 from ouvidoria import flow, service
@@ -100,9 +100,9 @@ def _store(caller: Caller, ticket_id: int | None, outcome: str) -> None:
 @provider_webhook
 def dialed(form: Form) -> Response:
     def step(menu: Menu, state: CallState, node: OuvidoriaNode) -> Response:
-        if form.get("DialCallStatus", "").strip().lower() in engine.ANSWERED:
-            return answer(engine.after_talk(menu, state, form.get("CallStatus") == "in-progress",
-                                            team=state.node), menu, state)
+        if dial_status(form) in engine.ANSWERED:
+            return answer(engine.after_talk(menu, state, caller_on_line(form), team=state.node),
+                          menu, state)
         session = request_session()
         service.set_outcome(session, g.call_sid, "unanswered")
         session.commit()
@@ -117,9 +117,9 @@ def message(form: Form) -> Response:
     """The recording's callback, maybe after the call ended: it goes to this call's contact."""
     menu = registry().current()
     state = call_state()
-    recording = form.get("RecordingUrl", "")[:1024]
+    recording = recording_url(form, 1024)
     session = request_session()
-    saved = bool(g.call_sid) and recording.startswith(("https://", "http://")) \
+    saved = bool(g.call_sid) and recording is not None \
         and service.attach_message(session, g.call_sid, recording)
     session.commit()
     reply = flow.message_saved(menu) if saved else flow.nothing_recorded(menu)

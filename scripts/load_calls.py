@@ -40,7 +40,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -207,6 +207,7 @@ class Texts:
     silence: str
     recorded: str
     cadastro: str  # what option 7's transfer says
+    apology: str  # said before a call goes on through the fallback URL
 
     @classmethod
     def of(cls, menu: Menu) -> Texts:
@@ -221,7 +222,7 @@ class Texts:
                    words.login_recover, words.login_welcome, words.ticket_not_found,
                    retries.invalid, retries.silence,
                    str(getattr(voicemail, "thanks", "") or words.recording_thanks),
-                   str(getattr(cadastro, "say", "") or ""))
+                   str(getattr(cadastro, "say", "") or ""), menu.settings.apology)
 
 
 def transfer(outcome: str, t: Texts) -> list[Move]:
@@ -420,6 +421,9 @@ class CallResult:
     started: float = 0.0
     ended: float = 0.0
     in_ivr_seconds: float = 0.0
+    call_sid: str = ""
+    fallbacks: list[str] = field(default_factory=list)  # webhooks failed: the fallback URL
+    resumed: int = 0  # answers where the line apologized and went on (lost an answer)
 
 
 class Servers:
@@ -432,6 +436,10 @@ class Servers:
         self.validator = RequestValidator(token)
         self.public_base = public_base.rstrip("/") if public_base else None
         self.rng = rng
+
+    def public_url(self, path: str) -> str:
+        """The URL the provider would have asked for ``path`` (a fallback's ErrorUrl)."""
+        return (self.public_base or self.bases[0]) + path
 
     async def post(self, path: str, form: dict[str, str]) -> tuple[int, bytes, float]:
         base = self.rng.choice(self.bases)
@@ -498,8 +506,9 @@ class Call:
     """One caller playing one script; hangs up early at ``hang_up_at`` (a move's index)."""
 
     def __init__(self, servers: Servers, pacing: Pacing, line: Line, script: Script,
-                 hang_up_at: int | None, rng: random.Random) -> None:
+                 hang_up_at: int | None, rng: random.Random, apology: str) -> None:
         self.servers = servers
+        self.apology = apology
         self.line = line
         self.pacing = pacing
         self.script = script
@@ -507,7 +516,7 @@ class Call:
         self.rng = rng
         self.call_sid = "CA" + secrets.token_hex(16)
         self.caller = f"+55{rng.randrange(11, 99)}9{rng.randrange(10**8):08d}"
-        self.result = CallResult(script.name, ok=True)
+        self.result = CallResult(script.name, ok=True, call_sid=self.call_sid)
 
     def form(self, **extra: str) -> dict[str, str]:
         return {"AccountSid": "AC" + "1" * 32, "ApiVersion": "2010-04-01",
@@ -516,26 +525,56 @@ class Call:
                 "Called": "+551140030015", **extra}
 
     async def request(self, path: str, extra: dict[str, str] | None = None) -> Page | None:
-        """One webhook and the redirects that follow it, as the provider would fetch them."""
+        """One webhook and the redirects that follow it, as the provider would fetch them; a
+        webhook that fails is followed by the fallback URL, as the provider does."""
         heard = ""
         while True:
             kind = path.split("?")[0]
-            try:
-                status, body, seconds = await self.servers.post(path, self.form(**(extra or {})))
-            except (TimeoutError, aiohttp.ClientError) as error:
-                return self.fail(f"{kind}: {type(error).__name__}: {error}")
-            self.result.steps.append(Step(kind, seconds))
-            if status != 200:
-                return self.fail(f"{kind}: HTTP {status}: {body[:200]!r}")
-            try:
-                page = Page.parse(body, heard)
-            except ET.ParseError as error:
-                return self.fail(f"{kind}: not TwiML ({error}): {body[:200]!r}")
+            page, problem = await self._fetch(path, self.form(**(extra or {})), heard)
+            if problem is not None:
+                page = await self._fallback(path, extra, problem, heard)
+            if page is None:
+                return None
+            if self.apology and self.apology in page.heard and page.verb != "Hangup":
+                # A webhook failed and the line goes on (fallback URL or the proxy's second
+                # try): the apology is the line's, not the script's; the page is judged
+                # without it. An apology and a hang-up is the call failing.
+                self.result.resumed += 1
+                page = replace(page, heard=page.heard.replace(self.apology, "").strip())
             self.result.transcript.append(f"{kind} -> {page.verb}: {page.heard[-160:]}")
             if page.verb != "Redirect":
                 return page
             await self.pacing.wait(self.pacing.listening(page, barge_in=False))
             heard, path, extra = page.heard, page.action or "/voice", None
+
+    async def _fetch(self, path: str, form: dict[str, str], heard: str
+                     ) -> tuple[Page | None, str | None]:
+        """The page ``path`` answers, or what went wrong."""
+        kind = path.split("?")[0]
+        try:
+            status, body, seconds = await self.servers.post(path, form)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            return None, f"{kind}: {type(error).__name__}: {error}"
+        self.result.steps.append(Step(kind, seconds))
+        if status != 200:
+            return None, f"{kind}: HTTP {status}: {body[:200]!r}"
+        try:
+            return Page.parse(body, heard), None
+        except ET.ParseError as error:
+            return None, f"{kind}: not TwiML ({error}): {body[:200]!r}"
+
+    async def _fallback(self, path: str, extra: dict[str, str] | None, problem: str,
+                        heard: str) -> Page | None:
+        """The provider's fallback URL after ``path`` failed: the same fields, with the error
+        and the failed URL. When that fails too the caller hears the provider's error message
+        and the call is over: a failed call."""
+        self.result.fallbacks.append(problem)
+        form = self.form(**(extra or {}), ErrorCode="11200",
+                         ErrorUrl=self.servers.public_url(path))
+        page, failed = await self._fetch("/voice/fallback", form, heard)
+        if page is None:
+            return self.fail(f"{problem}; then the fallback URL: {failed}")
+        return page
 
     def fail(self, problem: str) -> Page | None:
         """Records the call's first problem; None, for ``return self.fail(...)``."""
@@ -547,6 +586,7 @@ class Call:
     async def play(self) -> CallResult:
         self.result.started = time.monotonic()
         in_ivr = 0.0
+        answered: dict[str, dict[str, str]] = {}  # each webhook's last answer, by path
         page = await self.request("/voice")
         if page is not None and (problem := Expect("Gather", STEP).problem(page)):
             page = self.fail(f"the welcome: {problem}")
@@ -571,7 +611,11 @@ class Call:
                 self.fail(f"move {index} ({move.kind} {move.value!r}): nowhere to go "
                           f"from <{page.verb}>")
                 break
+            resumed = self.result.resumed
             page = await self.request(path, extra)
+            answered[path.split("?")[0]] = extra
+            if self.result.resumed > resumed:
+                page = await self.answer_again(page, path, extra, answered)
             if page is not None and (problem := move.expect.problem(page)):
                 page = self.fail(f"move {index} ({move.kind} {_shown(move)}): {problem}")
         else:
@@ -581,6 +625,26 @@ class Call:
         self.result.in_ivr_seconds = in_ivr
         await self.end()
         return self.result
+
+    async def answer_again(self, page: Page | None, path: str, extra: dict[str, str],
+                           answered: dict[str, dict[str, str]]) -> Page | None:
+        """After the line lost an answer: the person answers again what it asks again, the
+        same prompt (``path``) or the login from its CPF on, then the script goes on."""
+        for _ in range(3):
+            if page is None or page.verb != "Gather" or page.action is None:
+                return page
+            kind = page.action.split("?")[0]
+            if page.action == path:
+                again = extra
+            elif kind in (CPF, PASSWORD) and kind in answered:
+                again = answered[kind]
+            else:
+                return page
+            keys = again.get("Digits", "") + again.get("FinishedOnKey", "")
+            await self.pacing.wait(self.pacing.listening(page, barge_in=True)
+                                   + self.pacing.keying(keys, page))
+            page = await self.request(page.action, again)
+        return page
 
     def act(self, move: Move, page: Page) -> tuple[float, dict[str, str], str | None]:
         """Seconds the move takes, the fields it adds and where it is posted."""
@@ -630,13 +694,15 @@ def _shown(move: Move) -> str:
 # -- the servers' CPU ---------------------------------------------------------------------------
 
 
-def gunicorn_cpu_seconds(master_pids: Sequence[int]) -> float | None:
-    """CPU (user + system) of the masters, their live workers and the workers they reaped."""
-    if not master_pids or not Path("/proc/self/stat").exists():
+def process_tree_cpu_seconds(roots: Sequence[int]) -> float | None:
+    """CPU (user + system) of each root process and every process below it, those that ended
+    included: a process's cutime and cstime hold the CPU of the children it reaped (a gunicorn
+    master its killed workers', PostgreSQL's postmaster its ended backends')."""
+    if not roots or not Path("/proc/self/stat").exists():
         return None
     ticks = os.sysconf("SC_CLK_TCK")
-    masters = set(master_pids)
-    total = 0
+    cpu: dict[int, int] = {}
+    children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             # The command may hold spaces: the fields are counted after its closing ")".
@@ -644,10 +710,13 @@ def gunicorn_cpu_seconds(master_pids: Sequence[int]) -> float | None:
         except OSError:
             continue  # ended meanwhile
         pid, ppid = int(stat.parent.name), int(fields[1])
-        if pid in masters:  # utime, stime, cutime, cstime
-            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-        elif ppid in masters:
-            total += int(fields[11]) + int(fields[12])
+        cpu[pid] = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        children.setdefault(ppid, []).append(pid)
+    total, below = 0, [root for root in roots if root in cpu]
+    while below:
+        pid = below.pop()
+        total += cpu[pid]
+        below += children.get(pid, [])
     return total / ticks
 
 
@@ -722,6 +791,8 @@ class Report:
                       for kind, values in sorted(lat.items())},
             "cpu_ms_per_call": self.cpu_ms_per_call(),
             "busiest_call_minute": self.busiest_minute(),
+            "fallbacks": sum(len(call.fallbacks) for call in self.calls),
+            "calls_resumed": sum(1 for call in self.calls if call.resumed),
             "unexpected": [f"{call.script}: {call.problem}" for call in self.failed],
         }
 
@@ -757,6 +828,9 @@ class Report:
             lines.append(f"server CPU per whole call: {data['cpu_ms_per_call']:.1f} ms "
                          f"({self.cpu_seconds:.1f} s over {data['calls']} calls)")
         lines.append(f"most webhooks of one call within a minute: {data['busiest_call_minute']}")
+        lines.append(f"webhooks that failed (the provider then asks the fallback URL): "
+                     f"{data['fallbacks']}; calls where the line apologized and went on: "
+                     f"{data['calls_resumed']}")
         lines.append(f"{'step':<36} {'n':>7} {'p50 ms':>8} {'p99 ms':>8}")
         steps = data["steps"]
         assert isinstance(steps, dict)
@@ -805,7 +879,8 @@ async def _run(options: RunOptions) -> Report:
         live_since.pop(task, None)
 
     async def one_call(script: Script, hang_up_at: int | None) -> CallResult:
-        call = Call(servers, pacing, line, script, hang_up_at, random.Random(rng.random()))
+        call = Call(servers, pacing, line, script, hang_up_at, random.Random(rng.random()),
+                    texts.apology)
         try:
             result = await call.play()
         except Exception as error:  # noqa: BLE001 - a bug of the driver's own: a failed call
@@ -839,7 +914,7 @@ async def _run(options: RunOptions) -> Report:
             ivr_samples.append(len(live) - line.with_people)
             await asyncio.sleep(1)
 
-    cpu_before = gunicorn_cpu_seconds(options.server_pids)
+    cpu_before = process_tree_cpu_seconds(options.server_pids)
     started = time.monotonic()
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         servers = Servers(session, options.base_urls, options.token, options.public_url, rng)
@@ -863,7 +938,7 @@ async def _run(options: RunOptions) -> Report:
         if live:
             await asyncio.gather(*live, return_exceptions=True)
         sampler.cancel()
-    cpu_after = gunicorn_cpu_seconds(options.server_pids)
+    cpu_after = process_tree_cpu_seconds(options.server_pids)
     cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
     return Report(results, time.monotonic() - started, arrival_seconds, concurrency,
                   ivr_samples, cpu)
@@ -987,7 +1062,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                      help="share of calls cut short at a random move")
     run.add_argument("--mix", choices=sorted(MIXES), default="realistic")
     run.add_argument("--server-pid", type=int, action="append", default=[],
-                     help="a gunicorn master's pid (repeat): CPU per call from /proc")
+                     help="a server's pid, a gunicorn master's (repeat): CPU per call of it "
+                          "and its processes, from /proc")
     run.add_argument("--menus", type=Path, default=ROOT / "menus.yaml",
                      help="the menu file the servers serve (what callers should hear)")
     run.add_argument("--seed", type=int)

@@ -19,6 +19,8 @@ from flask import Blueprint, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from telemetry import multiprocess
+
 bp = Blueprint("telemetry", __name__)
 
 PROXY_FIX_ORIGINAL = "werkzeug.proxy_fix.orig"  # where ProxyFix keeps the peer's own address
@@ -52,7 +54,7 @@ def bearer_matches(header: str | None, token: str) -> bool:
 
 
 def collect() -> bytes:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if os.environ.get(multiprocess.VARIABLE):
         registry = CollectorRegistry()  # one per scrape, as the library asks
         MultiProcessCollector(registry)
         return generate_latest(registry)

@@ -373,3 +373,12 @@ def test_the_overview_shows_the_survey_scores_of_the_period(
 def test_the_overview_says_when_no_survey_was_answered(browser: FlaskClient) -> None:
     page = browser.get("/admin/")
     assert b"No survey answers in this period." in page.data
+
+
+def test_the_overview_shows_its_survey_section_once_under_its_own_title(
+    browser: FlaskClient,
+) -> None:
+    page = browser.get("/admin/")
+    title = re.search(rb"<title>(.*?)</title>", page.data, re.S)
+    assert title and title.group(1) == "Overview · 4003-0015".encode()
+    assert page.data.count(b"<h2>Satisfaction survey</h2>") == 1

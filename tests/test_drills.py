@@ -14,6 +14,7 @@ import pytest
 
 from scripts.drills import (
     broken_menu,
+    capacity,
     database_down,
     kill_instance,
     kill_worker,
@@ -87,3 +88,21 @@ def test_a_database_that_refuses_connections_leaves_no_caller_in_silence(
     assert meets_the_bar(result) == []
     # Callers who needed the database heard the apology (and a person, in hours).
     assert result.findings.disturbed_calls > 0
+
+
+def test_the_capacity_drill_keeps_every_call_through_a_worker_and_an_instance_killed() -> None:
+    """The capacity drill, small and fast (its own PostgreSQL, callers at 20 times a person's
+    pace): every call as scripted and recorded, the killed instance's CPU counted. Its latency
+    bars are for a quiet machine (docs/capacity.md), not for a test."""
+    report, notes, problems = capacity.run(capacity.parse_args([
+        "--callers", "20", "--seconds", "25", "--pace", "0.05", "--kill-worker-at", "8",
+        "--kill-instance-at", "15", "--rounds", "10", "--contacts", "40", "--tickets", "500",
+        "--workers", "2"]))
+    print("\n".join([report.text(), *notes, *problems]))
+    assert len(report.calls) > 40
+    assert [call.problem for call in report.failed] == []
+    assert any("kill -9 of worker" in note for note in notes)
+    assert any("kill -9 of instance" in note and "serving again" in note for note in notes)
+    assert "call records missing or not closed: 0" in notes
+    cpu = report.cpu_ms_per_call()
+    assert cpu is not None and cpu > 0

@@ -4,7 +4,17 @@ against its script; and the checks themselves, which must catch a transcript gon
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -18,6 +28,7 @@ from scripts.load_calls import (
     Page,
     RunOptions,
     _cpf_for,
+    process_tree_cpu_seconds,
     run_load,
 )
 from tests.conftest import AUTH_TOKEN
@@ -99,3 +110,88 @@ def test_no_contact_is_ever_driven_to_its_lock() -> None:
 @pytest.mark.parametrize("serial", [1, 2, 99, 123456])
 def test_prepared_cpfs_are_valid(serial: int) -> None:
     assert is_valid_cpf(_cpf_for(serial))
+
+
+class FailingOnce(BaseHTTPRequestHandler):
+    """Between the driver and the server, as an instance that dies on a webhook: the first
+    request to ``fail_path`` gets a 502, every other one is passed on as it came."""
+
+    target = ""
+    fail_path = ""
+    failed: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path.split("?")[0] == self.fail_path and not self.failed:
+            self.failed.append(self.path)
+            status, answer = 502, b"<html>502 Bad Gateway</html>"
+        else:
+            request = urllib.request.Request(self.target + self.path, data=body, headers={
+                "X-Twilio-Signature": self.headers["X-Twilio-Signature"],
+                "Content-Type": self.headers["Content-Type"]})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    status, answer = response.status, response.read()
+            except urllib.error.HTTPError as error:
+                status, answer = error.code, error.read()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@contextmanager
+def failing_once(target: str, fail_path: str) -> Iterator[tuple[str, list[str]]]:
+    failed: list[str] = []
+    handler = type("Handler", (FailingOnce,), {"target": target, "fail_path": fail_path,
+                                               "failed": failed})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", failed
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("fail_path", ["/voice/step", "/voice/auth/password"])
+def test_a_failed_webhook_is_followed_by_the_fallback_url_and_the_call_goes_on(
+        tmp_path: Path, fail_path: str) -> None:
+    """As the provider does: the fallback URL after a 502; the line apologizes and asks again
+    (the same menu, or the login from the CPF on), the caller answers again, and the call ends
+    as its script says."""
+    with live_server(tmp_path) as live, failing_once(live.server.base, fail_path) as (
+            base, failed):
+        report = run_load(RunOptions(
+            base_urls=[base], public_url=live.server.base, token=AUTH_TOKEN, rate=5,
+            seconds=10, max_calls=1, pace=0, seed=11, mix="login", hang_up_share=0))
+    assert failed and failed[0].startswith(fail_path)
+    assert [f"{call.script}: {call.problem}" for call in report.failed] == []
+    (call,) = report.calls
+    assert len(call.fallbacks) == 1 and call.fallbacks[0].startswith(f"{fail_path}: HTTP 502")
+    assert call.resumed == 1
+    assert "/voice/fallback" in report.latencies()
+    assert "calls where the line apologized and went on: 1" in report.text()
+
+
+def test_process_tree_cpu_counts_the_children_that_ended() -> None:
+    """A parent that sleeps after a child burned CPU and ended: the tree's CPU is the child's
+    (what a gunicorn master holds for its killed workers)."""
+    burn = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass"
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, sys, time\n"
+        f"subprocess.run([sys.executable, '-c', {burn!r}])\n"
+        "print('child done', flush=True)\n"
+        "time.sleep(30)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "child done"
+        time.sleep(0.1)
+        cpu = process_tree_cpu_seconds([parent.pid])
+        assert cpu is not None and cpu >= 0.45
+    finally:
+        parent.kill()
+        parent.wait()

@@ -142,6 +142,17 @@ def test_reject_records_the_reason_on_the_event(
         assert event.recording_url == url
 
 
+def test_a_specialist_transfer_answered_in_capitals_is_answered(signed: SignedClient,
+                                                               demo_data: None) -> None:
+    """The ticket's transfer reads the provider's status as every other transfer does."""
+    doc = post(signed, hear_ticket(signed).next_url(), "1")
+    assert doc.dial_target() == "+5511999990001"
+    doc = post(signed, doc.next_url(), DialCallStatus=" Completed ")
+    # The person hung up first: the survey about the specialist, not the team's line.
+    assert doc.first("Dial") is None
+    assert doc.next_url().startswith("/voice/survey/score")
+
+
 def test_specialist_then_team_then_a_message_on_the_ticket(
     signed: SignedClient, demo_data: None, app: Flask
 ) -> None:

@@ -18,7 +18,14 @@ from ivr.actions import Hangup, Outcome, Redirect, Reply, Resume, say
 from ivr.calls.steps import TICKET_FOUND, TICKET_NOT_FOUND, dial_result
 from ivr.current import now, registry
 from ivr.menu import Menu
-from ivr.provider import Form, answer_of, provider_webhook
+from ivr.provider import (
+    Form,
+    answer_of,
+    caller_on_line,
+    dial_status,
+    provider_webhook,
+    recording_url,
+)
 from ivr.respond import answer
 from ivr.speech.digits import spoken_digits
 from ivr.speech.menus import Words, number_listen
@@ -214,8 +221,8 @@ def confirm(visit: Visit) -> Response:
 @ticket_webhook()
 def reason(visit: Visit) -> Response:
     """The recorded reason for a rejection: confirm before anything changes."""
-    recording = visit.form.get("RecordingUrl", "")[:500]
-    if not recording.startswith(("https://", "http://")):
+    recording = recording_url(visit.form, 500)  # carried in the confirmation's URL
+    if recording is None:
         if visit.ticket is None:
             return _gone(visit)
         return visit.reply(flow.ticket_menu(visit.menu, visit.state, visit.ticket, now(),
@@ -257,15 +264,14 @@ def team_dialed(visit: Visit) -> Response:
 
 def _after_dial(visit: Visit, unanswered: Callable[[TicketView], Reply], team: str, *,
                 specialist: bool) -> Response:
-    status = visit.form.get("DialCallStatus", "")
+    status = dial_status(visit.form)
     count_transfer(team, transfer_outcome(status))
     if status in engine.ANSWERED:
         if visit.ticket is None:
             return visit.reply(Reply(then=Hangup()), dial_result(status))
-        # The caller's own call is still in progress when the person hung up first.
         return visit.reply(flow.after_talk(visit.menu, visit.state, visit.ticket,
-                                           visit.form.get("CallStatus") == "in-progress",
-                                           specialist), dial_result(status))
+                                           caller_on_line(visit.form), specialist),
+                           dial_result(status))
     if visit.ticket is None:
         return _gone(visit)
     return visit.reply(unanswered(visit.ticket), dial_result(status))
@@ -278,12 +284,12 @@ def message(form: Form) -> Response:
     call was offered it on (never one the URL names), once."""
     menu = registry().current()
     state = call_state() or CallState(node=menu.settings.main_menu)
-    recording = form.get("RecordingUrl", "")[:500]
+    recording = recording_url(form, 500)
     session = request_session()
     moment = now()
     slot = service.take_voice_message_slot(session, g.call_sid, moment) if g.call_sid else None
     ticket = ticket_to_change(session, slot[0]) if slot is not None else None
-    if ticket is None or slot is None or not recording.startswith(("https://", "http://")):
+    if ticket is None or slot is None or recording is None:
         session.commit()  # the slot is taken either way
         return answer(Reply(speech=say(menu.wording.goodbye), then=Hangup()), menu, state)
     try:

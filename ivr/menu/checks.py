@@ -14,7 +14,6 @@ from ivr.menu.prompts import named_keys, plays_audio, prompt_parts
 from ivr.menu.schema import (
     MenuFile,
     MenuNode,
-    MessageNode,
     OuvidoriaNode,
     SurveyNode,
     TransferNode,
@@ -55,18 +54,8 @@ def _refs(menu: MenuFile) -> Iterator[tuple[YamlPath, str]]:
     if settings.survey:
         yield ("settings", "survey"), settings.survey
     for name, node in menu.nodes.items():
-        if isinstance(node, MenuNode):
-            for key, option in node.options.items():
-                yield ("nodes", name, "options", key), option.goto
-            if node.direct_entry:
-                yield ("nodes", name, "direct_entry", "goto"), node.direct_entry.goto
-        elif isinstance(node, TransferNode):
-            for field in ("on_unanswered", "on_busy", "on_no_answer", "on_failed", "when_closed"):
-                target = getattr(node, field)
-                if target:
-                    yield ("nodes", name, field), target
-        elif isinstance(node, MessageNode) and node.next:
-            yield ("nodes", name, "next"), node.next
+        for way in node.exits():
+            yield ("nodes", name, *way.field), way.target
 
 
 def _check_references(menu: MenuFile, broken: set[str]) -> list[PathProblem]:
@@ -230,18 +219,9 @@ def _check_prompts(menu: MenuFile, values: LineValues) -> list[PathProblem]:
 
 def _edges(menu: MenuFile, name: str) -> list[str]:
     node = menu.nodes[name]
-    targets: list[str] = []
-    if isinstance(node, MenuNode):
-        targets += [option.goto for option in node.options.values()]
-        if node.direct_entry:
-            targets.append(node.direct_entry.goto)
-        if name != menu.settings.main_menu:
-            targets.append(menu.settings.main_menu)
-    elif isinstance(node, TransferNode):
-        targets += [t for t in (node.on_unanswered, node.on_busy, node.on_no_answer,
-                                node.on_failed, node.when_closed) if t]
-    elif isinstance(node, MessageNode) and node.next:
-        targets.append(node.next)
+    targets = [way.target for way in node.exits()]
+    if isinstance(node, MenuNode) and name != menu.settings.main_menu:
+        targets.append(menu.settings.main_menu)  # the main-menu key
     return targets
 
 
@@ -265,13 +245,7 @@ def _check_reachable(menu: MenuFile) -> list[PathProblem]:
 
 def _automatic_edges(menu: MenuFile, name: str) -> list[str]:
     """Moves that happen without the caller pressing anything."""
-    node = menu.nodes[name]
-    if isinstance(node, MessageNode):
-        return [node.next] if node.next else []
-    if isinstance(node, TransferNode):
-        return [t for t in (node.on_unanswered, node.on_busy, node.on_no_answer,
-                            node.on_failed, node.when_closed) if t]
-    return []
+    return [way.target for way in menu.nodes[name].exits() if way.automatic]
 
 
 def _check_endless(menu: MenuFile) -> list[PathProblem]:

@@ -7,6 +7,7 @@ Cross-references (an option to a node that does not exist, unreachable nodes...)
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -217,8 +218,28 @@ def expand_days(spec: str) -> list[int]:
     return result
 
 
+@dataclass(frozen=True)
+class Exit:
+    """One way out of a node, as the file names it: the one list the checks, ``menus show``
+    and the console's diagram all walk."""
+
+    kind: Literal["key", "digits", "fallback", "next"]
+    field: tuple[str, ...]  # where the node names it: ("options", "7"), ("on_busy",)...
+    label: str  # "7", "8 digits", "busy", "then"
+    target: str
+
+    @property
+    def automatic(self) -> bool:
+        """Taken without the caller pressing anything."""
+        return self.kind in {"fallback", "next"}
+
+
 class NodeBase(Strict):
     auth: bool = False
+
+    def exits(self) -> list[Exit]:
+        """The node's ways out, in the order the file gives them."""
+        return []
 
 
 class DirectEntry(Strict):
@@ -265,6 +286,21 @@ class MenuNode(NodeBase):
     max_invalid: int | None = Field(None, ge=1, le=9)
     max_silence: int | None = Field(None, ge=1, le=9)
 
+    def exits(self) -> list[Exit]:
+        ways = [Exit("key", ("options", key), key, option.goto)
+                for key, option in self.options.items()]
+        if self.direct_entry:
+            entry = self.direct_entry
+            ways.append(Exit("digits", ("direct_entry", "goto"), f"{entry.digits} digits",
+                             entry.goto))
+        return ways
+
+
+# A transfer's fallbacks by field, with the words tools show for them.
+TRANSFER_FALLBACKS = (("on_unanswered", "unanswered"), ("on_busy", "busy"),
+                      ("on_no_answer", "no answer"), ("on_failed", "failed"),
+                      ("when_closed", "closed"))
+
 
 class TransferNode(NodeBase):
     type: Literal["transfer"]
@@ -290,11 +326,18 @@ class TransferNode(NodeBase):
     def _caller_id(cls, value: str | None) -> str | None:
         return None if value is None else check_e164(value)
 
+    def exits(self) -> list[Exit]:
+        return [Exit("fallback", (field,), label, target) for field, label in TRANSFER_FALLBACKS
+                if (target := getattr(self, field))]
+
 
 class MessageNode(NodeBase):
     type: Literal["message"]
     say: Prompt
     next: str | None = Field(None, pattern=NODE_NAME, description="node to go on to; none hangs up")
+
+    def exits(self) -> list[Exit]:
+        return [Exit("next", ("next",), "then", self.next)] if self.next else []
 
 
 class VoicemailNode(NodeBase):
