@@ -26,6 +26,7 @@ from scripts.load_calls import (
     Expect,
     LoadData,
     Page,
+    Report,
     RunOptions,
     _cpf_for,
     process_tree_cpu_seconds,
@@ -195,3 +196,13 @@ def test_process_tree_cpu_counts_the_children_that_ended() -> None:
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_the_calls_held_are_those_of_the_second_half_of_the_arrivals_most_of_the_time() -> None:
+    filling = list(range(0, 50, 5))  # the first half fills the line
+    held = [50] * 9 + [10]  # one second in ten below: still held
+    draining = [5] * 10  # after the arrivals
+    report = Report([], 30, 20, filling + held + draining, [], None)
+    assert report.held() == 50
+    report = Report([], 30, 20, filling + [50] * 8 + [10, 10] + draining, [], None)
+    assert report.held() == 10  # two seconds in ten: not held
