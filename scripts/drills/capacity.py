@@ -39,9 +39,11 @@ from sqlalchemy import create_engine, text
 from scripts.cluster import Cluster, healthy
 from scripts.drills.common import IN_HOURS, OwnedPostgres
 from scripts.load_calls import (
+    LOGIN_PATH,
     MIXES,
     Report,
     RunOptions,
+    percentile,
     prepare,
     process_tree_cpu_seconds,
     run_load,
@@ -131,6 +133,20 @@ class Drill:
                                   f"{time.monotonic() - killed:.1f} s")
 
 
+def steps_around_faults(report: Report, faults: list[float], seconds: float = 30
+                        ) -> tuple[float, float]:
+    """p99 (ms) of the steps but the login's answered within ``seconds`` after a fault
+    (``time.monotonic()``), and of those at other times."""
+    near: list[float] = []
+    far: list[float] = []
+    for call in report.calls:
+        for step in call.steps:
+            if step.kind != LOGIN_PATH:
+                hit = any(0 <= step.at - fault <= seconds for fault in faults)
+                (near if hit else far).append(step.seconds)
+    return percentile(sorted(near), 99) * 1000, percentile(sorted(far), 99) * 1000
+
+
 def records_missing(database_url: str, report: Report) -> int:
     """Calls the driver played that have no record, or one the status callback never closed."""
     engine = create_engine(database_url)
@@ -203,6 +219,10 @@ def run(options: argparse.Namespace) -> tuple[Report, list[str], list[str]]:
                      for at in drill.faults_at if report.concurrency]
         calls = max(len(report.calls), 1)
         notes = [*drill.notes, f"calls on the line when the faults struck: {at_faults}"]
+        if drill.faults_at:
+            near, far = steps_around_faults(report, [started + at for at in drill.faults_at])
+            notes.append(f"steps but the login: p99 {near:.1f} ms within 30 s after a fault, "
+                         f"{far:.1f} ms at other times")
         notes += [f"{name} CPU per whole call: {drill.meter.used(name) / calls * 1000:.1f} ms"
                   for name in ("gunicorn", "nginx", "postgresql") if name in drill.meter.last]
         notes.append(f"the drill's own CPU (the callers, the supervisor): {own_cpu:.0f} s, "
