@@ -15,7 +15,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin.setup import require_secret_key
-from auth.passwords import Pepper
+from auth.check_slots import CheckSlots
+from auth.passwords import Pepper, limit_checks
 from config import ServerConfig
 from database import Database
 from database.flask_ext import get_db
@@ -86,6 +87,7 @@ def register_config(app: Flask, config: ServerConfig, overrides: dict[str, objec
         REDIS_URL=config.redis_url,
         RATE_LIMIT_PER_CALL=config.rate_limit_per_call,
         RATE_LIMIT_PER_NUMBER=config.rate_limit_per_number,
+        PASSWORD_CHECK_SLOTS=config.password_check_slots,
         CLOCK=_clock(config.frozen_time),
         TWILIO_ACCOUNT_SID=config.twilio_account_sid,
         TWILIO_API_URL=config.twilio_api_url,
@@ -137,6 +139,8 @@ def register_extensions(app: Flask) -> None:
         Path(app.instance_path), str(app.config["DATABASE_URL"]))))
     app.extensions["call_recorder"] = CallRecorder(database, spool=Spool(spool))
     app.extensions["import_sections"] = import_sections(app.config["PASSWORD_PEPPER"])
+    slots = int(app.config["PASSWORD_CHECK_SLOTS"] or 0)
+    limit_checks(CheckSlots(Path(app.instance_path) / "check-slots", slots) if slots else None)
     app.extensions["purges"], app.extensions["erasures"] = privacy_rules()
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])

@@ -280,6 +280,7 @@ class ServerConfig:
     password_pepper: str | None = field(default=None, repr=False)
     rate_limit_per_call: int = 60
     rate_limit_per_number: int = 300
+    password_check_slots: int = 0  # 0: no limit (auth/check_slots.py)
     secret_key: str | None = None  # signs the /admin/ session; required once an admin exists
 
     @classmethod
@@ -324,5 +325,6 @@ class ServerConfig:
             # docs/rules.md#rate-limits: a person's call makes at most 10 to 20 webhooks a minute
             rate_limit_per_call=env.integer("RATE_LIMIT_PER_CALL", 60, minimum=10),
             rate_limit_per_number=env.integer("RATE_LIMIT_PER_NUMBER", 300, minimum=10),
+            password_check_slots=env.integer("PASSWORD_CHECK_SLOTS", 0, minimum=0),
             secret_key=env.secret("SECRET_KEY", SECRET_KEY_MIN_LENGTH),
         )

@@ -27,11 +27,14 @@ import base64
 import hashlib
 import hmac
 import re
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import pairwise
 
 import bcrypt
+
+from auth.check_slots import CheckSlots
 
 DEFAULT_ROUNDS = 12
 MIN_ROUNDS = 4
@@ -178,8 +181,23 @@ def password_matches(password: str, password_hash: str | None, *, rounds: int,
     well_formed = is_valid_password(password)
     candidate = _secret(password.encode("ascii") if well_formed else _STAND_IN_PASSWORD, pepper)
     target = password_hash if usable and password_hash is not None else dummy_hash(rounds)
-    matched = bcrypt.checkpw(candidate, target.encode("ascii")) and well_formed and usable
-    if not matched:
-        for cost in range(hash_cost(target), rounds):
-            bcrypt.checkpw(_PADDING_PASSWORD, dummy_hash(cost).encode("ascii"))
+    with _check_slot():
+        matched = bcrypt.checkpw(candidate, target.encode("ascii")) and well_formed and usable
+        if not matched:
+            for cost in range(hash_cost(target), rounds):
+                bcrypt.checkpw(_PADDING_PASSWORD, dummy_hash(cost).encode("ascii"))
     return matched
+
+
+_slots: CheckSlots | None = None
+
+
+def limit_checks(slots: CheckSlots | None) -> None:
+    """Every check of this process from now on runs in one of ``slots`` (``PASSWORD_CHECK_SLOTS``;
+    None: no limit). Set once by the app factory."""
+    global _slots
+    _slots = slots
+
+
+def _check_slot() -> AbstractContextManager[None]:
+    return _slots.held() if _slots is not None else nullcontext()

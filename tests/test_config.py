@@ -103,6 +103,7 @@ BAD_VALUES = [
     ("REDIS_URL", "redis://user:secret@127.0.0.1:99999/0", "is not a Redis URL"),
     ("RATE_LIMIT_PER_CALL", "9", "is out of range (use 10 or more)"),
     ("RATE_LIMIT_PER_NUMBER", "lots", "is not a whole number"),
+    ("PASSWORD_CHECK_SLOTS", "-1", "is out of range (use 0 or more)"),
 ]
 
 

@@ -194,7 +194,8 @@ def run(options: argparse.Namespace) -> tuple[Report, list[str], list[str]]:
         with mock.patch.dict(os.environ, settings):  # prepare hashes as the servers do
             data = prepare(url, options.contacts, options.tickets, work / "load-data.json")
         environment = {**settings, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "IVR_FROZEN_TIME": IN_HOURS,
-                       "GUNICORN_WORKERS": str(options.workers)}
+                       "GUNICORN_WORKERS": str(options.workers),
+                       "PASSWORD_CHECK_SLOTS": str(options.check_slots)}
         if os.environ.get("REDIS_URL"):
             environment["REDIS_URL"] = os.environ["REDIS_URL"]
         cluster = Cluster(work / "cluster", url, options.instances, environment=environment)
@@ -263,6 +264,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--workers", type=int, default=5, help="gunicorn workers per instance")
     parser.add_argument("--rounds", type=int, default=12, help="BCRYPT_ROUNDS of the servers")
+    parser.add_argument("--check-slots", type=int, default=0,
+                        help="PASSWORD_CHECK_SLOTS of the servers (0: no limit)")
     parser.add_argument("--contacts", type=int, default=2000)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--mix", choices=sorted(MIXES), default="realistic")
