@@ -43,6 +43,12 @@ def _document_problem(raw: str, length: int, weights: tuple[tuple[int, ...], ...
     return None
 
 
+def complete_cpf(body: str) -> str:
+    """The 9 digits of a CPF's ``body`` followed by their two check digits."""
+    first = _check_digit(body, _CPF_WEIGHTS[0])
+    return body + first + _check_digit(body + first, _CPF_WEIGHTS[1])
+
+
 def cpf_problem(raw: str) -> str | None:
     """Why ``raw`` is not a valid CPF, or None when it is."""
     return _document_problem(raw, CPF_LENGTH, _CPF_WEIGHTS)

@@ -50,6 +50,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file: the project's packages live one level up
 
+from auth.documents import complete_cpf  # noqa: E402
 from ivr.menu import Menu, load_menu  # noqa: E402
 from ivr.speech.menus import number_listen  # noqa: E402
 
@@ -1028,11 +1029,7 @@ def prepare(database_url: str, contacts: int, tickets: int, out: Path) -> LoadDa
 
 def _cpf_for(serial: int) -> str:
     """A valid CPF from a serial number (body 9 digits, then the two check digits)."""
-    body = [int(d) for d in f"{700_000_000 + serial:09d}"]
-    for length in (9, 10):
-        total = sum(d * w for d, w in zip(body, range(length + 1, 1, -1), strict=True))
-        body.append(0 if total % 11 < 2 else 11 - total % 11)
-    return "".join(map(str, body))
+    return complete_cpf(f"{700_000_000 + serial:09d}")
 
 
 # -- command line -------------------------------------------------------------------------------

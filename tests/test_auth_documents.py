@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from auth.documents import (
     cnpj_problem,
+    complete_cpf,
     cpf_problem,
     is_valid_cnpj,
     is_valid_cpf,
@@ -122,3 +123,8 @@ def test_normalize_drops_only_punctuation() -> None:
 )
 def test_mask_cpf_shows_the_last_two_digits_only(raw: str, masked: str) -> None:
     assert mask_cpf(raw) == masked
+
+
+def test_a_cpf_body_is_completed_with_its_check_digits() -> None:
+    assert complete_cpf("529982247") == "52998224725"
+    assert all(is_valid_cpf(complete_cpf(f"{body:09d}")) for body in range(1, 100_000, 997))

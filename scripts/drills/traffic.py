@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
+from auth.documents import complete_cpf
+
 AUTH_TOKEN = "drill-auth-token"
 APOLOGY = "Desculpe, tivemos um problema."
 MARIA_CPF, MARIA_PASSWORD = "52998224725", "482913"
@@ -33,11 +35,7 @@ DRILL_HASH = "$2b$10$g0PMqmZlVyjb.BrclRLmy.xPPRSkgEyTGrriJY79HbBnkoLKPOb.W"
 
 def cpf(number: int) -> str:
     """A valid CPF (check digits computed) from a 9-digit base."""
-    digits = [int(c) for c in f"{number:09d}"]
-    for length in (9, 10):
-        total = sum(d * w for d, w in zip(digits, range(length + 1, 1, -1), strict=True))
-        digits.append(0 if total % 11 < 2 else 11 - total % 11)
-    return "".join(map(str, digits))
+    return complete_cpf(f"{number:09d}")
 
 
 DRILL_CPFS = [cpf(310_000_000 + 7919 * n) for n in range(400)]
